@@ -1,0 +1,8 @@
+//! Muster's domain, kept pure: the plan model and everything that can be decided about a plan
+//! without touching the outside world.
+//!
+//! Architecture invariant: this crate performs no IO and reads no clock. Callers hand in file
+//! contents and `now`; the crate hands back values and diagnostics.
+
+pub mod diagnostic;
+pub mod plan;
