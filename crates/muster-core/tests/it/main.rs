@@ -1,0 +1,6 @@
+//! Integration tests for the plan: checking, rendering, on-call maths and readiness.
+
+mod check;
+mod coverage;
+mod oncall;
+mod render;
