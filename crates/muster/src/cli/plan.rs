@@ -12,7 +12,7 @@ use muster_core::diagnostic::{Diagnostic, Severity};
 use muster_core::plan::{self, Loaded, ScenarioId, Source, coverage, render};
 
 /// The starter plan written by `muster init`; a test keeps it passing `plan check`.
-pub const STARTER_PLAN: &str = include_str!("../starter.yaml");
+pub const STARTER_PLAN: &str = include_str!("../../starter.yaml");
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {

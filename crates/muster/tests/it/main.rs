@@ -1,0 +1,3 @@
+//! The `muster` binary as a user runs it: exit codes, output formats, files written.
+
+mod plan;
