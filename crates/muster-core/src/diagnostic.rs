@@ -39,7 +39,11 @@ impl std::fmt::Display for Diagnostic {
     /// `file:line:column: error[code]: message` followed by an indented hint line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(location) = &self.location {
-            write!(f, "{}:{}:{}: ", location.file, location.line, location.column)?;
+            write!(
+                f,
+                "{}:{}:{}: ",
+                location.file, location.line, location.column
+            )?;
         }
         let severity = match self.severity {
             Severity::Error => "error",

@@ -69,7 +69,11 @@ impl<'a> Locator<'a> {
         });
         let line_start = starts.get(loc.line.saturating_sub(1)).copied().unwrap_or(0);
         let rest = &source.text[line_start..];
-        let byte_of = |chars: usize| rest.char_indices().nth(chars).map_or(rest.len(), |(at, _)| at);
+        let byte_of = |chars: usize| {
+            rest.char_indices()
+                .nth(chars)
+                .map_or(rest.len(), |(at, _)| at)
+        };
         let start = byte_of(loc.column.saturating_sub(1));
         let end = byte_of(loc.column.saturating_sub(1) + loc.length.max(1));
         Some(Location {
@@ -81,7 +85,7 @@ impl<'a> Locator<'a> {
         })
     }
 
-    fn from_problem(&mut self, problem: YamlProblem) -> Diagnostic {
+    fn problem_diagnostic(&mut self, problem: YamlProblem) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             code: problem.code,
@@ -91,7 +95,7 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn from_finding(&mut self, root: &Node, finding: Finding) -> Diagnostic {
+    fn finding_diagnostic(&mut self, root: &Node, finding: Finding) -> Diagnostic {
         let loc = if finding.on_key {
             root.locate_key(&finding.path)
         } else {
@@ -116,7 +120,7 @@ pub fn load(sources: &[Source<'_>], now: jiff::Timestamp) -> Loaded {
     let (root, problems) = yaml::parse_all(&texts);
     let mut diagnostics: Vec<Diagnostic> = problems
         .into_iter()
-        .map(|problem| locator.from_problem(problem))
+        .map(|problem| locator.problem_diagnostic(problem))
         .collect();
     let Some(root) = root else {
         if diagnostics.is_empty() {
@@ -136,7 +140,12 @@ pub fn load(sources: &[Source<'_>], now: jiff::Timestamp) -> Loaded {
     let schema = crate::plan::json_schema();
     let mut walker = Walker::new(&schema);
     let json = walker.walk(&root, &schema, "the plan");
-    diagnostics.extend(walker.problems.into_iter().map(|problem| locator.from_problem(problem)));
+    diagnostics.extend(
+        walker
+            .problems
+            .into_iter()
+            .map(|problem| locator.problem_diagnostic(problem)),
+    );
     let plan = json.and_then(|json| match serde_json::from_value::<Plan>(json) {
         Ok(plan) => Some(plan),
         Err(error) => {
@@ -152,14 +161,18 @@ pub fn load(sources: &[Source<'_>], now: jiff::Timestamp) -> Loaded {
     });
     if let Some(plan) = &plan {
         for finding in validate::validate(plan, now) {
-            diagnostics.push(locator.from_finding(&root, finding));
+            diagnostics.push(locator.finding_diagnostic(&root, finding));
         }
     }
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
-            d.location
-                .as_ref()
-                .map(|l| (sources.iter().position(|s| s.name == l.file), l.line, l.column))
+            d.location.as_ref().map(|l| {
+                (
+                    sources.iter().position(|s| s.name == l.file),
+                    l.line,
+                    l.column,
+                )
+            })
         };
         key(a).cmp(&key(b))
     });

@@ -782,7 +782,12 @@ impl Plan {
             .category(scenario.category.as_str())
             .map(|category| category.notify.clone())
             .unwrap_or_default();
-        timing.extend(scenario.notify.iter().map(|(team, when)| (team.clone(), *when)));
+        timing.extend(
+            scenario
+                .notify
+                .iter()
+                .map(|(team, when)| (team.clone(), *when)),
+        );
         timing
     }
 }

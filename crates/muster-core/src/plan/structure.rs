@@ -12,7 +12,10 @@ use crate::plan::yaml::{Loc, Node, ScalarKind, Value, YamlProblem};
 
 /// Finds the closest candidate to a misspelt word, if any is close enough to be a useful guess.
 #[must_use]
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
@@ -28,7 +31,9 @@ pub struct Walker<'schema> {
 
 impl std::fmt::Debug for Walker<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Walker").field("problems", &self.problems).finish_non_exhaustive()
+        f.debug_struct("Walker")
+            .field("problems", &self.problems)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,7 +108,11 @@ impl<'schema> Walker<'schema> {
         if node.is_null() && types.contains(&"null") {
             return Some(Json::Null);
         }
-        let kind = types.iter().copied().find(|kind| *kind != "null").unwrap_or("null");
+        let kind = types
+            .iter()
+            .copied()
+            .find(|kind| *kind != "null")
+            .unwrap_or("null");
         match kind {
             "object" => self.walk_object(node, schema, what),
             "array" => self.walk_array(node, schema, what),
@@ -114,7 +123,11 @@ impl<'schema> Walker<'schema> {
                 self.problem(
                     node.loc,
                     "type",
-                    format!("{what} must be {}, found {}", type_words(kind), node.kind_name()),
+                    format!(
+                        "{what} must be {}, found {}",
+                        type_words(kind),
+                        node.kind_name()
+                    ),
                     None,
                 );
                 None
@@ -122,7 +135,12 @@ impl<'schema> Walker<'schema> {
         }
     }
 
-    fn walk_alternatives(&mut self, node: &Node, branches: &'schema [Json], what: &str) -> Option<Json> {
+    fn walk_alternatives(
+        &mut self,
+        node: &Node,
+        branches: &'schema [Json],
+        what: &str,
+    ) -> Option<Json> {
         // `Option<T>` appears as "T or null".
         let non_null: Vec<&Json> = branches
             .iter()
@@ -191,7 +209,10 @@ impl<'schema> Walker<'schema> {
             {
                 return Some(json);
             }
-            if best.as_ref().is_none_or(|best| trial.problems.len() < best.len()) {
+            if best
+                .as_ref()
+                .is_none_or(|best| trial.problems.len() < best.len())
+            {
                 best = Some(trial.problems);
             }
         }
@@ -205,7 +226,11 @@ impl<'schema> Walker<'schema> {
             self.problem(
                 node.loc,
                 "type",
-                format!("{what} must be one of {}, found {}", names.join(", "), node.kind_name()),
+                format!(
+                    "{what} must be one of {}, found {}",
+                    names.join(", "),
+                    node.kind_name()
+                ),
                 None,
             );
             return None;
@@ -231,7 +256,10 @@ impl<'schema> Walker<'schema> {
             self.problem(
                 node.loc,
                 "type",
-                format!("{what} must be a mapping (key: value lines), found {}", node.kind_name()),
+                format!(
+                    "{what} must be a mapping (key: value lines), found {}",
+                    node.kind_name()
+                ),
                 None,
             );
             return None;
@@ -309,7 +337,10 @@ impl<'schema> Walker<'schema> {
             self.problem(
                 node.loc,
                 "type",
-                format!("{what} must be a list (lines starting with '- '), found {}", node.kind_name()),
+                format!(
+                    "{what} must be a list (lines starting with '- '), found {}",
+                    node.kind_name()
+                ),
                 None,
             );
             return None;
@@ -367,16 +398,21 @@ impl<'schema> Walker<'schema> {
             Value::Scalar {
                 text,
                 kind: ScalarKind::Float,
-            } if kind == "number" => text.parse::<f64>().ok().and_then(|value| {
-                serde_json::Number::from_f64(value).map(Json::Number)
-            }),
+            } if kind == "number" => text
+                .parse::<f64>()
+                .ok()
+                .and_then(|value| serde_json::Number::from_f64(value).map(Json::Number)),
             _ => None,
         };
         let Some(number) = parsed else {
             self.problem(
                 node.loc,
                 "type",
-                format!("{what} must be {}, found {}", type_words(kind), node.kind_name()),
+                format!(
+                    "{what} must be {}, found {}",
+                    type_words(kind),
+                    node.kind_name()
+                ),
                 None,
             );
             return None;
@@ -395,7 +431,9 @@ impl<'schema> Walker<'schema> {
             return None;
         }
         if schema.get("format").and_then(Json::as_str) == Some("uint32")
-            && number.as_i64().is_none_or(|value| u32::try_from(value).is_err())
+            && number
+                .as_i64()
+                .is_none_or(|value| u32::try_from(value).is_err())
         {
             self.problem(
                 node.loc,
@@ -443,7 +481,9 @@ fn plain_json(node: &Node) -> Json {
         Value::Scalar { text, kind } => match kind {
             ScalarKind::Null => Json::Null,
             ScalarKind::Bool => Json::Bool(text.eq_ignore_ascii_case("true")),
-            ScalarKind::Int => text.parse::<i64>().map_or_else(|_| Json::String(text.clone()), Json::from),
+            ScalarKind::Int => text
+                .parse::<i64>()
+                .map_or_else(|_| Json::String(text.clone()), Json::from),
             ScalarKind::Float => text
                 .parse::<f64>()
                 .ok()

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiff::Timestamp;
 
 use crate::diagnostic::Severity;
-use crate::plan::model::{Channel, Plan};
+use crate::plan::model::{Channel, ChannelId, PersonId, Plan, RunbookId};
 use crate::plan::oncall;
 use crate::plan::structure::did_you_mean;
 use crate::plan::values::{Condition, Target, TargetKind};
@@ -70,7 +70,9 @@ fn key_problem(key: &str) -> Option<String> {
         let hex_ok = address.len() == 42
             && address.starts_with("0x")
             && address[2..].bytes().all(|b| b.is_ascii_hexdigit());
-        return (!hex_ok).then(|| format!("'{key}' is not an Ethereum address: expected eth:0x followed by 40 hex digits"));
+        return (!hex_ok).then(|| {
+            format!("'{key}' is not an Ethereum address: expected eth:0x followed by 40 hex digits")
+        });
     }
     Some(format!(
         "'{key}' is not a key this plan understands; write ed25519:<base64> or eth:0x<address>"
@@ -78,7 +80,14 @@ fn key_problem(key: &str) -> Option<String> {
 }
 
 impl<'plan> Checker<'plan> {
-    fn push(&mut self, severity: Severity, path: Path, code: &'static str, message: String, hint: Option<String>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: Path,
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.findings.push(Finding {
             path,
             on_key: false,
@@ -124,7 +133,7 @@ impl<'plan> Checker<'plan> {
             TargetKind::Team => ids(&plan.teams, |t| t.id.as_str()),
             TargetKind::Role => ids(&plan.roles, |r| r.id.as_str()),
             TargetKind::Schedule => ids(&plan.schedules, |s| s.id.as_str()),
-            TargetKind::Channel => plan.channels.keys().map(|id| id.as_str()).collect(),
+            TargetKind::Channel => plan.channels.keys().map(ChannelId::as_str).collect(),
         }
     }
 
@@ -151,7 +160,10 @@ impl<'plan> Checker<'plan> {
                     path![section, index, "id"],
                     "duplicate-id",
                     format!("{what} '{id}' is defined twice"),
-                    Some(format!("item {} of {section} has the same id; ids must be unique", first + 1)),
+                    Some(format!(
+                        "item {} of {section} has the same id; ids must be unique",
+                        first + 1
+                    )),
                 );
             } else {
                 seen.insert(id, index);
@@ -176,13 +188,28 @@ impl<'plan> Checker<'plan> {
         let plan = self.plan;
         match condition {
             Condition::Severity(id) => {
-                self.reference(path, "severity", id, &ids(&plan.severities, |s| s.id.as_str()));
+                self.reference(
+                    path,
+                    "severity",
+                    id,
+                    &ids(&plan.severities, |s| s.id.as_str()),
+                );
             }
             Condition::Category(id) => {
-                self.reference(path, "category", id, &ids(&plan.categories, |c| c.id.as_str()));
+                self.reference(
+                    path,
+                    "category",
+                    id,
+                    &ids(&plan.categories, |c| c.id.as_str()),
+                );
             }
             Condition::Scenario(id) => {
-                self.reference(path, "scenario", id, &ids(&plan.scenarios, |s| s.id.as_str()));
+                self.reference(
+                    path,
+                    "scenario",
+                    id,
+                    &ids(&plan.scenarios, |s| s.id.as_str()),
+                );
             }
             Condition::Always | Condition::Tag(_) => {}
         }
@@ -206,10 +233,16 @@ impl<'plan> Checker<'plan> {
                 path!["severities"],
                 "no-severities",
                 "the plan defines no severity levels".to_owned(),
-                Some("add severities, most critical first (e.g. P0 with ack_within: 15m)".to_owned()),
+                Some(
+                    "add severities, most critical first (e.g. P0 with ack_within: 15m)".to_owned(),
+                ),
             );
         }
-        self.duplicates("severities", plan.severities.iter().map(|s| s.id.as_str()), "severity");
+        self.duplicates(
+            "severities",
+            plan.severities.iter().map(|s| s.id.as_str()),
+            "severity",
+        );
         let policies = ids(&plan.escalation_policies, |p| p.id.as_str());
         let mut previous_ack: Option<(&str, u64)> = None;
         for (index, severity) in plan.severities.iter().enumerate() {
@@ -247,17 +280,31 @@ impl<'plan> Checker<'plan> {
 
     fn check_categories_and_qualification(&mut self) {
         let plan = self.plan;
-        self.duplicates("categories", plan.categories.iter().map(|c| c.id.as_str()), "category");
+        self.duplicates(
+            "categories",
+            plan.categories.iter().map(|c| c.id.as_str()),
+            "category",
+        );
         let teams = ids(&plan.teams, |t| t.id.as_str());
         for (index, category) in plan.categories.iter().enumerate() {
             for team in category.notify.keys() {
-                self.reference(path!["categories", index, "notify", team.as_str()], "team", team.as_str(), &teams);
+                self.reference(
+                    path!["categories", index, "notify", team.as_str()],
+                    "team",
+                    team.as_str(),
+                    &teams,
+                );
             }
         }
         let severities = ids(&plan.severities, |s| s.id.as_str());
         let mut seen: HashMap<(bool, bool), usize> = HashMap::new();
         for (index, rule) in plan.qualification.iter().enumerate() {
-            self.reference(path!["qualification", index, "severity"], "severity", rule.severity.as_str(), &severities);
+            self.reference(
+                path!["qualification", index, "severity"],
+                "severity",
+                rule.severity.as_str(),
+                &severities,
+            );
             let key = (rule.urgent, rule.important);
             if let Some(first) = seen.get(&key) {
                 self.error(
@@ -283,8 +330,14 @@ impl<'plan> Checker<'plan> {
                 self.warn(
                     path!["qualification"],
                     "incomplete-qualification",
-                    format!("the qualification matrix does not say what {} is", missing.join(" or ")),
-                    Some("add a rule for each combination so every incident gets a severity".to_owned()),
+                    format!(
+                        "the qualification matrix does not say what {} is",
+                        missing.join(" or ")
+                    ),
+                    Some(
+                        "add a rule for each combination so every incident gets a severity"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -292,7 +345,11 @@ impl<'plan> Checker<'plan> {
 
     fn check_people_and_teams(&mut self) {
         let plan = self.plan;
-        self.duplicates("people", plan.people.iter().map(|p| p.id.as_str()), "person");
+        self.duplicates(
+            "people",
+            plan.people.iter().map(|p| p.id.as_str()),
+            "person",
+        );
         for (index, person) in plan.people.iter().enumerate() {
             let methods = person.contacts.methods();
             if methods.is_empty() {
@@ -318,7 +375,12 @@ impl<'plan> Checker<'plan> {
             }
             for (key_index, key) in person.keys.iter().enumerate() {
                 if let Some(problem) = key_problem(key) {
-                    self.error(path!["people", index, "keys", key_index], "invalid-key", problem, None);
+                    self.error(
+                        path!["people", index, "keys", key_index],
+                        "invalid-key",
+                        problem,
+                        None,
+                    );
                 }
             }
         }
@@ -335,7 +397,12 @@ impl<'plan> Checker<'plan> {
                 );
             }
             for (member_index, member) in team.members.iter().enumerate() {
-                self.reference(path!["teams", index, "members", member_index], "person", member.as_str(), &people);
+                self.reference(
+                    path!["teams", index, "members", member_index],
+                    "person",
+                    member.as_str(),
+                    &people,
+                );
             }
             for (category_index, category) in team.categories.iter().enumerate() {
                 self.reference(
@@ -348,16 +415,32 @@ impl<'plan> Checker<'plan> {
         }
         self.duplicates("roles", plan.roles.iter().map(|r| r.id.as_str()), "role");
         for (index, role) in plan.roles.iter().enumerate() {
-            self.reference(path!["roles", index, "primary"], "person", role.primary.as_str(), &people);
+            self.reference(
+                path!["roles", index, "primary"],
+                "person",
+                role.primary.as_str(),
+                &people,
+            );
             match &role.backup {
                 Some(backup) => {
-                    self.reference(path!["roles", index, "backup"], "person", backup.as_str(), &people);
+                    self.reference(
+                        path!["roles", index, "backup"],
+                        "person",
+                        backup.as_str(),
+                        &people,
+                    );
                     if backup == &role.primary {
                         self.warn(
                             path!["roles", index, "backup"],
                             "no-backup",
-                            format!("the backup for {} is the primary ({}) again", role.name, role.primary),
-                            Some("name a different person so the role survives one absence".to_owned()),
+                            format!(
+                                "the backup for {} is the primary ({}) again",
+                                role.name, role.primary
+                            ),
+                            Some(
+                                "name a different person so the role survives one absence"
+                                    .to_owned(),
+                            ),
                         );
                     }
                 }
@@ -365,7 +448,9 @@ impl<'plan> Checker<'plan> {
                     path!["roles", index],
                     "no-backup",
                     format!("role {} has no backup", role.name),
-                    Some("add backup: with a second person for when the primary is away".to_owned()),
+                    Some(
+                        "add backup: with a second person for when the primary is away".to_owned(),
+                    ),
                 ),
             }
         }
@@ -374,7 +459,11 @@ impl<'plan> Checker<'plan> {
     fn check_schedules(&mut self, now: Timestamp) {
         let plan = self.plan;
         let people = ids(&plan.people, |p| p.id.as_str());
-        self.duplicates("schedules", plan.schedules.iter().map(|s| s.id.as_str()), "schedule");
+        self.duplicates(
+            "schedules",
+            plan.schedules.iter().map(|s| s.id.as_str()),
+            "schedule",
+        );
         let horizon = now + jiff::SignedDuration::from_hours(24 * LOOKAHEAD_DAYS);
         for (index, schedule) in plan.schedules.iter().enumerate() {
             let mut sound = true;
@@ -421,12 +510,20 @@ impl<'plan> Checker<'plan> {
             }
             for (override_index, cover) in schedule.overrides.iter().enumerate() {
                 let here = path!["schedules", index, "overrides", override_index];
-                sound &= self.reference([here.clone(), path!["person"]].concat(), "person", cover.person.as_str(), &people);
+                sound &= self.reference(
+                    [here.clone(), path!["person"]].concat(),
+                    "person",
+                    cover.person.as_str(),
+                    &people,
+                );
                 if cover.to <= cover.from {
                     self.error(
                         [here, path!["to"]].concat(),
                         "invalid-value",
-                        format!("this override ends ({}) before it starts ({})", cover.to, cover.from),
+                        format!(
+                            "this override ends ({}) before it starts ({})",
+                            cover.to, cover.from
+                        ),
                         None,
                     );
                     sound = false;
@@ -475,8 +572,13 @@ impl<'plan> Checker<'plan> {
                 self.error(
                     path!["escalation_policies", index, "levels"],
                     "unreachable-escalation",
-                    format!("escalation policy {} has no levels and reaches nobody", policy.id),
-                    Some("add a level such as { after: 0m, notify: [schedule:primary] }".to_owned()),
+                    format!(
+                        "escalation policy {} has no levels and reaches nobody",
+                        policy.id
+                    ),
+                    Some(
+                        "add a level such as { after: 0m, notify: [schedule:primary] }".to_owned(),
+                    ),
                 );
                 continue;
             }
@@ -493,7 +595,11 @@ impl<'plan> Checker<'plan> {
                     );
                 }
                 for (target_index, target) in level.notify.iter().enumerate() {
-                    sound &= self.target([here.clone(), path!["notify", target_index]].concat(), target, &all);
+                    sound &= self.target(
+                        [here.clone(), path!["notify", target_index]].concat(),
+                        target,
+                        &all,
+                    );
                 }
                 if level.after.as_secs() < previous_after {
                     self.error(
@@ -508,18 +614,26 @@ impl<'plan> Checker<'plan> {
             if !sound {
                 continue;
             }
-            let reaches_a_person = policy.levels.iter().flat_map(|level| &level.notify).any(|target| {
-                match target.kind {
-                    TargetKind::Person | TargetKind::Role | TargetKind::Schedule => true,
-                    TargetKind::Team => plan.team(&target.id).is_some_and(|team| !team.members.is_empty()),
-                    TargetKind::Channel => false,
-                }
-            });
+            let reaches_a_person =
+                policy
+                    .levels
+                    .iter()
+                    .flat_map(|level| &level.notify)
+                    .any(|target| match target.kind {
+                        TargetKind::Person | TargetKind::Role | TargetKind::Schedule => true,
+                        TargetKind::Team => plan
+                            .team(&target.id)
+                            .is_some_and(|team| !team.members.is_empty()),
+                        TargetKind::Channel => false,
+                    });
             if !reaches_a_person {
                 self.error(
                     path!["escalation_policies", index],
                     "unreachable-escalation",
-                    format!("escalation policy {} only notifies channels and never pages a person", policy.id),
+                    format!(
+                        "escalation policy {} only notifies channels and never pages a person",
+                        policy.id
+                    ),
                     Some("add a level that notifies a schedule, role, team or person".to_owned()),
                 );
                 continue;
@@ -552,22 +666,48 @@ impl<'plan> Checker<'plan> {
         let teams = ids(&plan.teams, |t| t.id.as_str());
         let decisions = ids(&plan.decisions, |d| d.id.as_str());
         let templates = ids(&plan.templates, |t| t.id.as_str());
-        self.duplicates("scenarios", plan.scenarios.iter().map(|s| s.id.as_str()), "scenario");
+        self.duplicates(
+            "scenarios",
+            plan.scenarios.iter().map(|s| s.id.as_str()),
+            "scenario",
+        );
         for (index, scenario) in plan.scenarios.iter().enumerate() {
-            self.reference(path!["scenarios", index, "category"], "category", scenario.category.as_str(), &categories);
-            self.reference(path!["scenarios", index, "severity"], "severity", scenario.severity.as_str(), &severities);
+            self.reference(
+                path!["scenarios", index, "category"],
+                "category",
+                scenario.category.as_str(),
+                &categories,
+            );
+            self.reference(
+                path!["scenarios", index, "severity"],
+                "severity",
+                scenario.severity.as_str(),
+                &severities,
+            );
             match &scenario.runbook {
                 Some(runbook) => {
-                    self.reference(path!["scenarios", index, "runbook"], "runbook", runbook.as_str(), &runbooks);
+                    self.reference(
+                        path!["scenarios", index, "runbook"],
+                        "runbook",
+                        runbook.as_str(),
+                        &runbooks,
+                    );
                 }
                 None => self.warn(
                     path!["scenarios", index],
                     "no-runbook",
                     format!("scenario '{}' has no runbook", scenario.title),
-                    Some("write the response steps as a runbook and name it with runbook:".to_owned()),
+                    Some(
+                        "write the response steps as a runbook and name it with runbook:"
+                            .to_owned(),
+                    ),
                 ),
             }
-            if scenario.detection.iter().all(|signal| signal.trim().is_empty()) {
+            if scenario
+                .detection
+                .iter()
+                .all(|signal| signal.trim().is_empty())
+            {
                 self.warn(
                     path!["scenarios", index],
                     "no-detection",
@@ -576,11 +716,25 @@ impl<'plan> Checker<'plan> {
                 );
             }
             for team in scenario.notify.keys() {
-                self.reference(path!["scenarios", index, "notify", team.as_str()], "team", team.as_str(), &teams);
+                self.reference(
+                    path!["scenarios", index, "notify", team.as_str()],
+                    "team",
+                    team.as_str(),
+                    &teams,
+                );
             }
         }
-        self.duplicates("runbooks", plan.runbooks.iter().map(|r| r.id.as_str()), "runbook");
-        let used: HashSet<&str> = plan.scenarios.iter().filter_map(|s| s.runbook.as_ref()).map(|r| r.as_str()).collect();
+        self.duplicates(
+            "runbooks",
+            plan.runbooks.iter().map(|r| r.id.as_str()),
+            "runbook",
+        );
+        let used: HashSet<&str> = plan
+            .scenarios
+            .iter()
+            .filter_map(|s| s.runbook.as_ref())
+            .map(RunbookId::as_str)
+            .collect();
         let owners = [TargetKind::Person, TargetKind::Role, TargetKind::Team];
         for (index, runbook) in plan.runbooks.iter().enumerate() {
             if runbook.steps.is_empty() {
@@ -600,7 +754,12 @@ impl<'plan> Checker<'plan> {
                 );
             }
             if let Some(template) = &runbook.template {
-                self.reference(path!["runbooks", index, "template"], "template", template.as_str(), &templates);
+                self.reference(
+                    path!["runbooks", index, "template"],
+                    "template",
+                    template.as_str(),
+                    &templates,
+                );
             }
             let mut step_ids: HashMap<&str, usize> = HashMap::new();
             for (step_index, step) in runbook.steps.iter().enumerate() {
@@ -614,7 +773,12 @@ impl<'plan> Checker<'plan> {
                     );
                 }
                 if let Some(decision) = &step.decision {
-                    self.reference([here.clone(), path!["decision"]].concat(), "decision", decision.as_str(), &decisions);
+                    self.reference(
+                        [here.clone(), path!["decision"]].concat(),
+                        "decision",
+                        decision.as_str(),
+                        &decisions,
+                    );
                 }
                 if let Some(owner) = &step.owner {
                     self.target([here, path!["owner"]].concat(), owner, &owners);
@@ -627,14 +791,23 @@ impl<'plan> Checker<'plan> {
     fn people_of(&self, target: &Target) -> BTreeSet<&'plan str> {
         let plan = self.plan;
         match target.kind {
-            TargetKind::Person => plan.person(&target.id).map(|p| p.id.as_str()).into_iter().collect(),
+            TargetKind::Person => plan
+                .person(&target.id)
+                .map(|p| p.id.as_str())
+                .into_iter()
+                .collect(),
             TargetKind::Team => plan
                 .team(&target.id)
-                .map(|team| team.members.iter().map(|m| m.as_str()).collect())
+                .map(|team| team.members.iter().map(PersonId::as_str).collect())
                 .unwrap_or_default(),
             TargetKind::Role => plan
                 .role(&target.id)
-                .map(|role| std::iter::once(&role.primary).chain(role.backup.as_ref()).map(|p| p.as_str()).collect())
+                .map(|role| {
+                    std::iter::once(&role.primary)
+                        .chain(role.backup.as_ref())
+                        .map(PersonId::as_str)
+                        .collect()
+                })
                 .unwrap_or_default(),
             TargetKind::Schedule => plan
                 .schedule(&target.id)
@@ -642,7 +815,7 @@ impl<'plan> Checker<'plan> {
                     schedule
                         .rotations
                         .iter()
-                        .flat_map(|rotation| rotation.members.iter().map(|m| m.as_str()))
+                        .flat_map(|rotation| rotation.members.iter().map(PersonId::as_str))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -652,7 +825,11 @@ impl<'plan> Checker<'plan> {
 
     fn check_decisions(&mut self) {
         let plan = self.plan;
-        self.duplicates("decisions", plan.decisions.iter().map(|d| d.id.as_str()), "decision");
+        self.duplicates(
+            "decisions",
+            plan.decisions.iter().map(|d| d.id.as_str()),
+            "decision",
+        );
         let approvers = [TargetKind::Person, TargetKind::Role, TargetKind::Team];
         for (index, decision) in plan.decisions.iter().enumerate() {
             if decision.required.is_empty() {
@@ -664,9 +841,16 @@ impl<'plan> Checker<'plan> {
                 );
             }
             let mut sound = true;
-            for (list, targets) in [("required", &decision.required), ("additional", &decision.additional)] {
+            for (list, targets) in [
+                ("required", &decision.required),
+                ("additional", &decision.additional),
+            ] {
                 for (target_index, target) in targets.iter().enumerate() {
-                    sound &= self.target(path!["decisions", index, list, target_index], target, &approvers);
+                    sound &= self.target(
+                        path!["decisions", index, list, target_index],
+                        target,
+                        &approvers,
+                    );
                 }
             }
             if !sound {
@@ -679,7 +863,10 @@ impl<'plan> Checker<'plan> {
                         path!["decisions", index, "quorum"],
                         "invalid-value",
                         "a quorum of zero lets anyone act without approval".to_owned(),
-                        Some("remove quorum: to require every required approver, or set at least 1".to_owned()),
+                        Some(
+                            "remove quorum: to require every required approver, or set at least 1"
+                                .to_owned(),
+                        ),
                     );
                 } else if quorum as usize > possible {
                     self.error(
@@ -691,7 +878,10 @@ impl<'plan> Checker<'plan> {
                 }
             }
             if decision.signed {
-                for (list, targets) in [("required", &decision.required), ("additional", &decision.additional)] {
+                for (list, targets) in [
+                    ("required", &decision.required),
+                    ("additional", &decision.additional),
+                ] {
                     for (target_index, target) in targets.iter().enumerate() {
                         let keyless: Vec<&str> = self
                             .people_of(target)
@@ -722,23 +912,33 @@ impl<'plan> Checker<'plan> {
 
     fn check_communications(&mut self) {
         let plan = self.plan;
-        let channels: Vec<&str> = plan.channels.keys().map(|id| id.as_str()).collect();
+        let channels: Vec<&str> = plan.channels.keys().map(ChannelId::as_str).collect();
         let templates = ids(&plan.templates, |t| t.id.as_str());
         let owners = [TargetKind::Person, TargetKind::Role, TargetKind::Team];
         for (index, communication) in plan.communications.iter().enumerate() {
             let here = path!["communications", index];
-            match (&communication.every, &communication.due, &communication.timing) {
+            match (
+                &communication.every,
+                &communication.due,
+                &communication.timing,
+            ) {
                 (Some(_), Some(_), _) => self.error(
                     here.clone(),
                     "ambiguous-timing",
-                    format!("'{}' has both a cadence (every) and a deadline (due)", communication.audience),
+                    format!(
+                        "'{}' has both a cadence (every) and a deadline (due)",
+                        communication.audience
+                    ),
                     Some("split it into two communications".to_owned()),
                 ),
                 (None, None, None) => self.warn(
                     here.clone(),
                     "no-timing",
                     format!("'{}' does not say when it is sent", communication.audience),
-                    Some("add every: (e.g. 1h), due: (e.g. resolved+2d) or timing: in words".to_owned()),
+                    Some(
+                        "add every: (e.g. 1h), due: (e.g. resolved+2d) or timing: in words"
+                            .to_owned(),
+                    ),
                 ),
                 _ => {}
             }
@@ -758,15 +958,28 @@ impl<'plan> Checker<'plan> {
                     &channels,
                 );
             }
-            self.target([here.clone(), path!["owner"]].concat(), &communication.owner, &owners);
+            self.target(
+                [here.clone(), path!["owner"]].concat(),
+                &communication.owner,
+                &owners,
+            );
             if let Some(condition) = &communication.when {
                 self.condition([here.clone(), path!["when"]].concat(), condition);
             }
             if let Some(template) = &communication.template {
-                self.reference([here, path!["template"]].concat(), "template", template.as_str(), &templates);
+                self.reference(
+                    [here, path!["template"]].concat(),
+                    "template",
+                    template.as_str(),
+                    &templates,
+                );
             }
         }
-        self.duplicates("deadlines", plan.deadlines.iter().map(|d| d.id.as_str()), "deadline");
+        self.duplicates(
+            "deadlines",
+            plan.deadlines.iter().map(|d| d.id.as_str()),
+            "deadline",
+        );
         for (index, deadline) in plan.deadlines.iter().enumerate() {
             self.condition(path!["deadlines", index, "when"], &deadline.when);
             if let Some(owner) = &deadline.owner {
@@ -786,7 +999,9 @@ impl<'plan> Checker<'plan> {
                 }
             }
             match channel {
-                Channel::Webhook { url, .. } if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                Channel::Webhook { url, .. }
+                    if !(url.starts_with("https://") || url.starts_with("http://")) =>
+                {
                     self.error(
                         [here.clone(), path!["url"]].concat(),
                         "invalid-value",
@@ -809,7 +1024,11 @@ impl<'plan> Checker<'plan> {
                 _ => {}
             }
         }
-        self.duplicates("templates", plan.templates.iter().map(|t| t.id.as_str()), "template");
+        self.duplicates(
+            "templates",
+            plan.templates.iter().map(|t| t.id.as_str()),
+            "template",
+        );
         if let Some(page) = &plan.status_page {
             let mut seen = HashSet::new();
             for (index, component) in page.components.iter().enumerate() {
@@ -830,14 +1049,22 @@ impl<'plan> Checker<'plan> {
         let Some(drills) = &plan.drills else { return };
         let scenarios = ids(&plan.scenarios, |s| s.id.as_str());
         for (index, scenario) in drills.scenarios.iter().enumerate() {
-            self.reference(path!["drills", "scenarios", index], "scenario", scenario.as_str(), &scenarios);
+            self.reference(
+                path!["drills", "scenarios", index],
+                "scenario",
+                scenario.as_str(),
+                &scenarios,
+            );
         }
         if let Some(moderator) = &drills.moderator {
-            self.target(path!["drills", "moderator"], moderator, &[TargetKind::Person, TargetKind::Role]);
+            self.target(
+                path!["drills", "moderator"],
+                moderator,
+                &[TargetKind::Person, TargetKind::Role],
+            );
         }
-        let today = jiff::tz::TimeZone::get(plan.timezone())
-            .map(|zone| now.to_zoned(zone).date())
-            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date());
+        let zone = jiff::tz::TimeZone::get(plan.timezone()).unwrap_or(jiff::tz::TimeZone::UTC);
+        let today = now.to_zoned(zone).date();
         for (index, record) in drills.history.iter().enumerate() {
             for (scenario_index, scenario) in record.scenarios.iter().enumerate() {
                 self.reference(
@@ -861,7 +1088,11 @@ impl<'plan> Checker<'plan> {
 
 fn local_range(start: Timestamp, end: Timestamp, zone: &str) -> String {
     let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let format = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%a %Y-%m-%d %H:%M").to_string();
+    let format = |at: Timestamp| {
+        at.to_zoned(zone.clone())
+            .strftime("%a %Y-%m-%d %H:%M")
+            .to_string()
+    };
     format!("{} – {}", format(start), format(end))
 }
 

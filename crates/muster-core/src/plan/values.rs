@@ -187,14 +187,15 @@ fn number_unit_pairs(text: &str) -> Result<Vec<(u64, String)>, String> {
     Ok(pairs)
 }
 
-const DURATION_FORMS: &str = "write a number and a unit (s, m, h, d, w), e.g. 15m, 1h30m, 72h or \"2 days\"";
+const DURATION_FORMS: &str =
+    "write a number and a unit (s, m, h, d, w), e.g. 15m, 1h30m, 72h or \"2 days\"";
 
 impl FromStr for Duration {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let pairs =
-            number_unit_pairs(text).map_err(|why| format!("'{text}' is not a duration: {why}; {DURATION_FORMS}"))?;
+        let pairs = number_unit_pairs(text)
+            .map_err(|why| format!("'{text}' is not a duration: {why}; {DURATION_FORMS}"))?;
         let mut seconds: u64 = 0;
         for (value, unit) in pairs {
             let size = unit_seconds(&unit).ok_or_else(|| {
@@ -250,7 +251,9 @@ impl FromStr for Cadence {
                     format!("'{text}' is not a cadence; write hourly, daily, weekly or a duration such as 30m or 4h")
                 })?;
                 if duration.as_secs() == 0 {
-                    return Err(format!("'{text}' is not a cadence: it must be longer than zero"));
+                    return Err(format!(
+                        "'{text}' is not a cadence: it must be longer than zero"
+                    ));
                 }
                 return Ok(Self(duration));
             }
@@ -296,36 +299,52 @@ impl FromStr for Period {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        const FORMS: &str = "write e.g. \"6 months\", 3mo, 1y, 2w, monthly, quarterly, semi-annually or annually";
+        const FORMS: &str =
+            "write e.g. \"6 months\", 3mo, 1y, 2w, monthly, quarterly, semi-annually or annually";
         let months = |months| Period {
             months,
             duration: Duration::default(),
         };
         match text.trim().to_ascii_lowercase().as_str() {
-            "daily" => return Ok(Period { months: 0, duration: Duration::from_secs(DAY) }),
-            "weekly" => return Ok(Period { months: 0, duration: Duration::from_secs(WEEK) }),
+            "daily" => {
+                return Ok(Period {
+                    months: 0,
+                    duration: Duration::from_secs(DAY),
+                });
+            }
+            "weekly" => {
+                return Ok(Period {
+                    months: 0,
+                    duration: Duration::from_secs(WEEK),
+                });
+            }
             "monthly" => return Ok(months(1)),
             "quarterly" => return Ok(months(3)),
             "semi-annually" | "semiannually" | "twice a year" => return Ok(months(6)),
             "annually" | "yearly" => return Ok(months(12)),
             _ => {}
         }
-        let pairs = number_unit_pairs(text).map_err(|why| format!("'{text}' is not a period: {why}; {FORMS}"))?;
+        let pairs = number_unit_pairs(text)
+            .map_err(|why| format!("'{text}' is not a period: {why}; {FORMS}"))?;
         let mut period = months(0);
         for (value, unit) in pairs {
-            let value_u32 = u32::try_from(value).map_err(|_| format!("'{text}' is too long a period"))?;
+            let value_u32 =
+                u32::try_from(value).map_err(|_| format!("'{text}' is too long a period"))?;
             match unit.as_str() {
                 "mo" | "month" | "months" => period.months += value_u32,
                 "y" | "yr" | "year" | "years" => period.months += value_u32 * 12,
                 other => {
-                    let size = unit_seconds(other)
-                        .ok_or_else(|| format!("'{text}' is not a period: unknown unit '{other}'; {FORMS}"))?;
+                    let size = unit_seconds(other).ok_or_else(|| {
+                        format!("'{text}' is not a period: unknown unit '{other}'; {FORMS}")
+                    })?;
                     period.duration = Duration::from_secs(period.duration.as_secs() + value * size);
                 }
             }
         }
         if period.months == 0 && period.duration.as_secs() == 0 {
-            return Err(format!("'{text}' is not a period: it must be longer than zero"));
+            return Err(format!(
+                "'{text}' is not a period: it must be longer than zero"
+            ));
         }
         Ok(period)
     }
@@ -339,7 +358,12 @@ impl fmt::Display for Period {
                 let years = self.months / 12;
                 write!(f, "{years} year{}", if years == 1 { "" } else { "s" })?;
             } else {
-                write!(f, "{} month{}", self.months, if self.months == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "{} month{}",
+                    self.months,
+                    if self.months == 1 { "" } else { "s" }
+                )?;
             }
             wrote = true;
         }
@@ -424,7 +448,9 @@ impl FromStr for RelativeTime {
             .iter()
             .find(|(_, name)| *name == anchor_text)
             .map(|(anchor, _)| *anchor)
-            .ok_or_else(|| format!("'{anchor_text}' is not an incident time; use one of: {anchors}"))?;
+            .ok_or_else(|| {
+                format!("'{anchor_text}' is not an incident time; use one of: {anchors}")
+            })?;
         let offset = offset_text.parse::<Duration>()?;
         Ok(Self { anchor, offset })
     }
@@ -507,7 +533,9 @@ impl FromStr for Target {
             .iter()
             .find(|(_, name)| *name == kind_text.trim())
             .map(|(kind, _)| *kind)
-            .ok_or_else(|| format!("'{kind_text}' is not a kind of reference; use one of {kinds}"))?;
+            .ok_or_else(|| {
+                format!("'{kind_text}' is not a kind of reference; use one of {kinds}")
+            })?;
         let id = id.trim();
         if id.is_empty() {
             return Err(format!("'{text}' has no id after the colon"));
@@ -529,7 +557,11 @@ string_value!(
     Target,
     "muster-target",
     "A reference: person:ID, team:ID, role:ID, schedule:ID or channel:ID.",
-    ["role:incident-commander", "schedule:primary", "person:janet"]
+    [
+        "role:incident-commander",
+        "schedule:primary",
+        "person:janet"
+    ]
 );
 
 /// Which incidents something applies to: `always`, `tag:personal-data`, `severity:P0`,
@@ -665,14 +697,20 @@ impl FromStr for TimeOfWeek {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let error = || format!("'{text}' is not a hand-off time; write HH:MM or a weekday and HH:MM, e.g. 09:00 or \"mon 09:00\"");
+        let error = || {
+            format!(
+                "'{text}' is not a hand-off time; write HH:MM or a weekday and HH:MM, e.g. 09:00 or \"mon 09:00\""
+            )
+        };
         let mut words = text.split_whitespace();
         let (weekday, clock) = match (words.next(), words.next(), words.next()) {
             (Some(clock), None, None) => (None, clock),
             (Some(day), Some(clock), None) => (Some(parse_weekday(day).ok_or_else(error)?), clock),
             _ => return Err(error()),
         };
-        let minute_of_day = parse_clock(clock).filter(|minutes| *minutes < 24 * 60).ok_or_else(error)?;
+        let minute_of_day = parse_clock(clock)
+            .filter(|minutes| *minutes < 24 * 60)
+            .ok_or_else(error)?;
         Ok(Self {
             weekday,
             minute_of_day,
@@ -711,7 +749,9 @@ impl FromStr for TimeWindow {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let error = || {
-            format!("'{text}' is not a weekly window; write [DAY-DAY] HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\" or 22:00-06:00")
+            format!(
+                "'{text}' is not a weekly window; write [DAY-DAY] HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\" or 22:00-06:00"
+            )
         };
         let mut words = text.split_whitespace();
         let (days, hours) = match (words.next(), words.next(), words.next()) {
@@ -719,24 +759,28 @@ impl FromStr for TimeWindow {
             (Some(days), Some(hours), None) => (Some(days), hours),
             _ => return Err(error()),
         };
-        let (first_day, last_day) = match days {
-            None => (Weekday::Monday, Weekday::Sunday),
-            Some(days) => match days.split_once('-') {
-                Some((first, last)) => (
+        let (first_day, last_day) = if let Some(days) = days {
+            if let Some((first, last)) = days.split_once('-') {
+                (
                     parse_weekday(first).ok_or_else(error)?,
                     parse_weekday(last).ok_or_else(error)?,
-                ),
-                None => {
-                    let day = parse_weekday(days).ok_or_else(error)?;
-                    (day, day)
-                }
-            },
+                )
+            } else {
+                let day = parse_weekday(days).ok_or_else(error)?;
+                (day, day)
+            }
+        } else {
+            (Weekday::Monday, Weekday::Sunday)
         };
         let (start, end) = hours.split_once('-').ok_or_else(error)?;
-        let start_minute = parse_clock(start).filter(|m| *m < 24 * 60).ok_or_else(error)?;
+        let start_minute = parse_clock(start)
+            .filter(|m| *m < 24 * 60)
+            .ok_or_else(error)?;
         let end_minute = parse_clock(end).ok_or_else(error)?;
         if start_minute == end_minute {
-            return Err(format!("'{text}' is an empty window: it starts and ends at the same time"));
+            return Err(format!(
+                "'{text}' is an empty window: it starts and ends at the same time"
+            ));
         }
         Ok(Self {
             first_day,
@@ -752,7 +796,12 @@ impl fmt::Display for TimeWindow {
         if self.first_day == self.last_day {
             write!(f, "{} ", weekday_short(self.first_day))?;
         } else {
-            write!(f, "{}-{} ", weekday_short(self.first_day), weekday_short(self.last_day))?;
+            write!(
+                f,
+                "{}-{} ",
+                weekday_short(self.first_day),
+                weekday_short(self.last_day)
+            )?;
         }
         write_clock(f, self.start_minute)?;
         f.write_str("-")?;
@@ -860,7 +909,11 @@ mod tests {
             ("0m", 0),
             ("1w", 604_800),
         ] {
-            assert_eq!(text.parse::<Duration>().unwrap().as_secs(), seconds, "{text}");
+            assert_eq!(
+                text.parse::<Duration>().unwrap().as_secs(),
+                seconds,
+                "{text}"
+            );
         }
     }
 

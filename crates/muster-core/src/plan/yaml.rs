@@ -139,9 +139,10 @@ impl Node {
         let mut node = self;
         for segment in path {
             let next = match (segment, &node.value) {
-                (Segment::Key(key), Value::Map(entries)) => {
-                    entries.iter().find(|entry| &entry.key == key).map(|entry| &entry.value)
-                }
+                (Segment::Key(key), Value::Map(entries)) => entries
+                    .iter()
+                    .find(|entry| &entry.key == key)
+                    .map(|entry| &entry.value),
                 (Segment::Index(index), Value::Seq(items)) => items.get(*index),
                 _ => None,
             };
@@ -162,9 +163,10 @@ impl Node {
         let mut node = self;
         for segment in parent {
             let next = match (segment, &node.value) {
-                (Segment::Key(key), Value::Map(entries)) => {
-                    entries.iter().find(|entry| &entry.key == key).map(|entry| &entry.value)
-                }
+                (Segment::Key(key), Value::Map(entries)) => entries
+                    .iter()
+                    .find(|entry| &entry.key == key)
+                    .map(|entry| &entry.value),
                 (Segment::Index(index), Value::Seq(items)) => items.get(*index),
                 _ => None,
             };
@@ -190,7 +192,8 @@ fn resolve_plain(text: &str) -> ScalarKind {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return ScalarKind::Null,
         "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return ScalarKind::Bool,
-        ".inf" | ".Inf" | ".INF" | "-.inf" | "-.Inf" | "-.INF" | "+.inf" | ".nan" | ".NaN" | ".NAN" => {
+        ".inf" | ".Inf" | ".INF" | "-.inf" | "-.Inf" | "-.INF" | "+.inf" | ".nan" | ".NaN"
+        | ".NAN" => {
             return ScalarKind::Float;
         }
         _ => {}
@@ -250,7 +253,11 @@ fn loc_of(file: usize, span: &Span) -> Loc {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, loc: Loc, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        loc: Loc,
+        anchor: usize,
+    },
     Map {
         entries: Vec<Entry>,
         loc: Loc,
@@ -286,17 +293,16 @@ impl Builder<'_> {
                 ..
             }) => match pending_key.take() {
                 None => {
-                    let key = match &node.value {
-                        Value::Scalar { text, .. } => text.clone(),
-                        _ => {
-                            self.problems.push(YamlProblem {
-                                loc: node.loc,
-                                code: "yaml-complex-key",
-                                message: "a key must be plain text, not a list or a mapping".to_owned(),
-                                hint: None,
-                            });
-                            String::new()
-                        }
+                    let key = if let Value::Scalar { text, .. } = &node.value {
+                        text.clone()
+                    } else {
+                        self.problems.push(YamlProblem {
+                            loc: node.loc,
+                            code: "yaml-complex-key",
+                            message: "a key must be plain text, not a list or a mapping".to_owned(),
+                            hint: None,
+                        });
+                        String::new()
                     };
                     *pending_key = Some((key, node.loc));
                 }
@@ -396,7 +402,9 @@ impl Builder<'_> {
                     }) => {
                         let mut merged_seen = std::collections::HashSet::new();
                         for entry in merged {
-                            if !seen.contains_key(&entry.key) && merged_seen.insert(entry.key.clone()) {
+                            if !seen.contains_key(&entry.key)
+                                && merged_seen.insert(entry.key.clone())
+                            {
                                 entries.push(entry);
                             }
                         }
@@ -466,7 +474,10 @@ pub fn parse(file: usize, text: &str) -> (Option<Node>, Vec<YamlProblem>) {
             loc: extra.loc,
             code: "yaml-multiple-documents",
             message: "a plan file holds one YAML document, this one has several".to_owned(),
-            hint: Some("remove the '---' separator, or put each part in its own file of a plan folder".to_owned()),
+            hint: Some(
+                "remove the '---' separator, or put each part in its own file of a plan folder"
+                    .to_owned(),
+            ),
         });
     }
     (first.filter(|node| !node.is_null()), problems)
@@ -564,7 +575,10 @@ mod tests {
 
     #[test]
     fn plain_scalars_follow_the_core_schema_and_keep_their_text() {
-        let (root, problems) = parse(0, "a: 15m\nb: 09:00\nc: -100123\nd: 1.5\ne: yes\nf: ~\ng: '1'\n");
+        let (root, problems) = parse(
+            0,
+            "a: 15m\nb: 09:00\nc: -100123\nd: 1.5\ne: yes\nf: ~\ng: '1'\n",
+        );
         assert!(problems.is_empty());
         let root = root.unwrap();
         let kinds: Vec<_> = ["a", "b", "c", "d", "e", "f", "g"]
@@ -612,8 +626,10 @@ mod tests {
 
     #[test]
     fn merge_keys_and_aliases_expand() {
-        let (root, problems) =
-            parse(0, "base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\nsame: *b\n");
+        let (root, problems) = parse(
+            0,
+            "base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\nsame: *b\n",
+        );
         assert!(problems.is_empty(), "{problems:?}");
         let root = root.unwrap();
         let thing = &root.get("thing").unwrap().value;

@@ -30,7 +30,11 @@ pub fn read_plan(path: &Path) -> Vec<(String, String)> {
             pending.extend(entries);
         } else if next.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             let next = next.canonicalize().unwrap();
-            let name = next.strip_prefix(&root).unwrap_or(&next).display().to_string();
+            let name = next
+                .strip_prefix(&root)
+                .unwrap_or(&next)
+                .display()
+                .to_string();
             files.push((name, std::fs::read_to_string(&next).unwrap()));
         }
     }
@@ -69,7 +73,10 @@ fn every_example_plan_checks_clean() {
         assert!(loaded.plan.is_some());
         checked += 1;
     }
-    assert!(checked >= 4, "expected the four example plans, found {checked}");
+    assert!(
+        checked >= 4,
+        "expected the four example plans, found {checked}"
+    );
 }
 
 #[test]
@@ -112,6 +119,9 @@ fn broken_plans_report_exactly_the_expected_diagnostics() {
             ));
         }
     }
-    assert!(count >= 20, "the corpus should cover every kind of mistake, found {count} plans");
+    assert!(
+        count >= 20,
+        "the corpus should cover every kind of mistake, found {count} plans"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

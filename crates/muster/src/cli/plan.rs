@@ -180,7 +180,8 @@ fn load(path: &Path, at: Option<jiff::Timestamp>) -> Result<(Vec<(String, String
 }
 
 fn summary(path: &Path, loaded: &Loaded) -> String {
-    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     format!(
         "{}: {}, {}",
         path.display(),
@@ -224,7 +225,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     if args.format == CheckFormat::Human && !std::io::stdout().is_terminal() {
         // Without a terminal the excerpts are still useful, but colours would be noise.
         let _ = miette::set_hook(Box::new(|_| {
-            Box::new(miette::MietteHandlerOpts::new().color(false).unicode(false).build())
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .color(false)
+                    .unicode(false)
+                    .build(),
+            )
         }));
     }
     let (files, loaded) = load(&args.path, args.at)?;
@@ -284,8 +290,9 @@ fn load_clean(path: &Path, at: Option<jiff::Timestamp>) -> Result<Option<plan::P
 
 fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
-        Some(file) => std::fs::write(file, text)
-            .with_context(|| format!("cannot write {}", file.display())),
+        Some(file) => {
+            std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))
+        }
         None => {
             std::io::stdout().write_all(text.as_bytes())?;
             Ok(())

@@ -43,7 +43,11 @@ fn check_passes_on_every_example_strictly() {
             stdout(&output),
             stderr(&output)
         );
-        assert!(stdout(&output).ends_with(": 0 errors, 0 warnings\n"), "{}", stdout(&output));
+        assert!(
+            stdout(&output).ends_with(": 0 errors, 0 warnings\n"),
+            "{}",
+            stdout(&output)
+        );
     }
 }
 
@@ -57,7 +61,10 @@ fn check_fails_with_located_errors_and_a_summary() {
         text.contains(&format!("{broken}:49:14: error[unknown-reference]: there is no runbook 'stolen-fund'\n  hint: did you mean 'stolen-funds'?")),
         "{text}"
     );
-    assert!(text.ends_with(&format!("{broken}: 1 error, 1 warning\n")), "{text}");
+    assert!(
+        text.ends_with(&format!("{broken}: 1 error, 1 warning\n")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -67,7 +74,10 @@ fn human_format_shows_the_offending_line() {
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains(&format!("{broken}:54:52")), "{text}");
-    assert!(text.contains("phase: containmnet"), "the source line is quoted:\n{text}");
+    assert!(
+        text.contains("phase: containmnet"),
+        "the source line is quoted:\n{text}"
+    );
     assert!(text.contains("did you mean 'containment'?"), "{text}");
 }
 
@@ -76,7 +86,9 @@ fn warnings_pass_unless_strict() {
     let broken = "crates/muster-core/tests/corpus/broken/role-without-backup.yaml";
     let relaxed = muster(&["plan", "check", broken, "--format", "short", "--at", AT]);
     assert_eq!(relaxed.status.code(), Some(0), "{}", stdout(&relaxed));
-    let strict = muster(&["plan", "check", broken, "--format", "short", "--strict", "--at", AT]);
+    let strict = muster(&[
+        "plan", "check", broken, "--format", "short", "--strict", "--at", AT,
+    ]);
     assert_eq!(strict.status.code(), Some(1));
 }
 
@@ -98,7 +110,11 @@ fn json_format_lists_diagnostics_with_locations() {
 fn a_missing_plan_is_a_usage_error_that_says_which_path() {
     let output = muster(&["plan", "check", "no/such/plan.yaml"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("cannot read the plan at no/such/plan.yaml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot read the plan at no/such/plan.yaml"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -106,7 +122,13 @@ fn render_writes_markdown_and_html_documents() {
     let dir = tempfile::tempdir().unwrap();
     let markdown = dir.path().join("plan.md");
     let html = dir.path().join("plan.html");
-    let output = muster(&["plan", "render", "examples/startup.yaml", "-o", markdown.to_str().unwrap()]);
+    let output = muster(&[
+        "plan",
+        "render",
+        "examples/startup.yaml",
+        "-o",
+        markdown.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&markdown).unwrap();
     assert!(text.contains("Janet R"), "{text}");
@@ -140,7 +162,15 @@ fn coverage_reports_a_score_in_text_and_json() {
     let output = muster(&["plan", "coverage", "examples/startup.yaml", "--at", AT]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stdout(&output).is_empty());
-    let output = muster(&["plan", "coverage", "examples/startup.yaml", "--at", AT, "--format", "json"]);
+    let output = muster(&[
+        "plan",
+        "coverage",
+        "examples/startup.yaml",
+        "--at",
+        AT,
+        "--format",
+        "json",
+    ]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let score = report["score"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&score));
@@ -150,7 +180,14 @@ fn coverage_reports_a_score_in_text_and_json() {
         .iter()
         .map(|part| part["key"].as_str().unwrap())
         .collect();
-    for key in ["runbook-coverage", "detection-coverage", "role-backups", "escalation-24x7", "drills", "contact-methods"] {
+    for key in [
+        "runbook-coverage",
+        "detection-coverage",
+        "role-backups",
+        "escalation-24x7",
+        "drills",
+        "contact-methods",
+    ] {
         assert!(keys.contains(&key), "missing part {key} in {keys:?}");
     }
 }
@@ -167,7 +204,11 @@ fn coverage_takes_last_drill_dates_and_rejects_unknown_scenarios() {
         "no-such-scenario=2026-10-01",
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no-such-scenario"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-such-scenario"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -175,9 +216,24 @@ fn schema_is_json_schema_for_the_plan() {
     let output = muster(&["plan", "schema"]);
     assert!(output.status.success());
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
-    for section in ["severities", "scenarios", "runbooks", "decisions", "communications", "escalation_policies"] {
-        assert!(schema["properties"][section].is_object(), "schema lacks {section}");
+    assert!(
+        schema["$schema"]
+            .as_str()
+            .unwrap()
+            .contains("json-schema.org")
+    );
+    for section in [
+        "severities",
+        "scenarios",
+        "runbooks",
+        "decisions",
+        "communications",
+        "escalation_policies",
+    ] {
+        assert!(
+            schema["properties"][section].is_object(),
+            "schema lacks {section}"
+        );
     }
     assert_eq!(schema["additionalProperties"], false);
 }
