@@ -2,5 +2,6 @@
 
 mod check;
 mod coverage;
+mod examples;
 mod oncall;
 mod render;
