@@ -251,6 +251,9 @@ pub struct Person {
     pub purpose: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+    /// Incident categories this person responds to, when narrower than their team's.
+    #[serde(default)]
+    pub categories: Vec<CategoryId>,
     #[serde(default)]
     pub contacts: Contacts,
     /// Public keys for signed approvals: `ed25519:<base64>` or `eth:0x<address>`.
@@ -494,7 +497,7 @@ pub struct Step {
     /// A decision that must reach its quorum before this step may be marked done.
     #[serde(default)]
     pub decision: Option<DecisionId>,
-    /// Who does it: `role:ID`, `person:ID` or `team:ID`.
+    /// Who does it: `role:ID`, `person:ID`, `team:ID`, or `schedule:ID` for whoever is on call.
     #[serde(default)]
     pub owner: Option<Target>,
 }
@@ -532,7 +535,7 @@ pub struct Communication {
     #[serde(default)]
     pub timing: Option<String>,
     pub channels: Vec<ChannelId>,
-    /// Who sends it: `role:ID`, `person:ID` or `team:ID`.
+    /// Who sends it: `role:ID`, `person:ID`, `team:ID`, or `schedule:ID` for whoever is on call.
     pub owner: Target,
     /// Only for incidents matching this condition (e.g. `severity:P0`), otherwise always.
     #[serde(default)]

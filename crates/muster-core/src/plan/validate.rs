@@ -373,6 +373,15 @@ impl<'plan> Checker<'plan> {
             if let Some(zone) = &person.timezone {
                 self.timezone(path!["people", index, "timezone"], zone);
             }
+            let categories = ids(&plan.categories, |c| c.id.as_str());
+            for (category_index, category) in person.categories.iter().enumerate() {
+                self.reference(
+                    path!["people", index, "categories", category_index],
+                    "category",
+                    category.as_str(),
+                    &categories,
+                );
+            }
             for (key_index, key) in person.keys.iter().enumerate() {
                 if let Some(problem) = key_problem(key) {
                     self.error(
@@ -735,7 +744,13 @@ impl<'plan> Checker<'plan> {
             .filter_map(|s| s.runbook.as_ref())
             .map(RunbookId::as_str)
             .collect();
-        let owners = [TargetKind::Person, TargetKind::Role, TargetKind::Team];
+        // A schedule owner means "whoever is on call", e.g. the first responder.
+        let owners = [
+            TargetKind::Person,
+            TargetKind::Role,
+            TargetKind::Team,
+            TargetKind::Schedule,
+        ];
         for (index, runbook) in plan.runbooks.iter().enumerate() {
             if runbook.steps.is_empty() {
                 self.error(
@@ -914,7 +929,13 @@ impl<'plan> Checker<'plan> {
         let plan = self.plan;
         let channels: Vec<&str> = plan.channels.keys().map(ChannelId::as_str).collect();
         let templates = ids(&plan.templates, |t| t.id.as_str());
-        let owners = [TargetKind::Person, TargetKind::Role, TargetKind::Team];
+        // A schedule owner means "whoever is on call", e.g. the first responder.
+        let owners = [
+            TargetKind::Person,
+            TargetKind::Role,
+            TargetKind::Team,
+            TargetKind::Schedule,
+        ];
         for (index, communication) in plan.communications.iter().enumerate() {
             let here = path!["communications", index];
             match (

@@ -50,11 +50,12 @@ pub fn load_files(files: &[(String, String)]) -> Loaded {
 }
 
 fn short(loaded: &Loaded) -> String {
-    loaded
-        .diagnostics
-        .iter()
-        .map(|diagnostic| format!("{diagnostic}\n"))
-        .collect()
+    let mut text = String::new();
+    for diagnostic in &loaded.diagnostics {
+        text.push_str(&diagnostic.to_string());
+        text.push('\n');
+    }
+    text
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub struct CheckArgs {
 pub enum CheckFormat {
     /// Source excerpts with the problem underlined.
     Human,
-    /// One line per problem: file:line:column: severity[code]: message, then the hint.
+    /// One line per problem (`file:line:column: severity[code]: message`), then the hint.
     Short,
     /// A JSON document with every diagnostic.
     Json,
@@ -289,14 +289,11 @@ fn load_clean(path: &Path, at: Option<jiff::Timestamp>) -> Result<Option<plan::P
 }
 
 fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
-    match output {
-        Some(file) => {
-            std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))
-        }
-        None => {
-            std::io::stdout().write_all(text.as_bytes())?;
-            Ok(())
-        }
+    if let Some(file) = output {
+        std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))
+    } else {
+        std::io::stdout().write_all(text.as_bytes())?;
+        Ok(())
     }
 }
 
