@@ -132,26 +132,35 @@ impl Node {
         }
     }
 
+    /// The child a path segment names, if this node has it.
+    fn child(&self, segment: &Segment) -> Option<&Node> {
+        match (segment, &self.value) {
+            (Segment::Key(key), Value::Map(entries)) => entries
+                .iter()
+                .find(|entry| &entry.key == key)
+                .map(|entry| &entry.value),
+            (Segment::Index(index), Value::Seq(items)) => items.get(*index),
+            _ => None,
+        }
+    }
+
+    /// The deepest node that exists along a path, and whether the whole path was found.
+    fn deepest(&self, path: &[Segment]) -> (&Node, bool) {
+        let mut node = self;
+        for segment in path {
+            match node.child(segment) {
+                Some(next) => node = next,
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+
     /// The place a path points at: the deepest node that exists along it. A path ending in a
     /// key points at that key's value.
     #[must_use]
     pub fn locate(&self, path: &[Segment]) -> Loc {
-        let mut node = self;
-        for segment in path {
-            let next = match (segment, &node.value) {
-                (Segment::Key(key), Value::Map(entries)) => entries
-                    .iter()
-                    .find(|entry| &entry.key == key)
-                    .map(|entry| &entry.value),
-                (Segment::Index(index), Value::Seq(items)) => items.get(*index),
-                _ => None,
-            };
-            match next {
-                Some(next) => node = next,
-                None => break,
-            }
-        }
-        node.loc
+        self.deepest(path).0.loc
     }
 
     /// The place of the key at the end of a path (for problems with the key itself).
@@ -160,22 +169,10 @@ impl Node {
         let Some((Segment::Key(last), parent)) = path.split_last() else {
             return self.locate(path);
         };
-        let mut node = self;
-        for segment in parent {
-            let next = match (segment, &node.value) {
-                (Segment::Key(key), Value::Map(entries)) => entries
-                    .iter()
-                    .find(|entry| &entry.key == key)
-                    .map(|entry| &entry.value),
-                (Segment::Index(index), Value::Seq(items)) => items.get(*index),
-                _ => None,
-            };
-            match next {
-                Some(next) => node = next,
-                None => return node.loc,
-            }
+        match self.deepest(parent) {
+            (node, true) => node.get(last).map_or(node.loc, |entry| entry.key_loc),
+            (node, false) => node.loc,
         }
-        node.get(last).map_or(node.loc, |entry| entry.key_loc)
     }
 }
 
