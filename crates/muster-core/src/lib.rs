@@ -5,4 +5,5 @@
 //! contents and `now`; the crate hands back values and diagnostics.
 
 pub mod diagnostic;
+pub mod incident;
 pub mod plan;

@@ -3,5 +3,6 @@
 mod check;
 mod coverage;
 mod examples;
+mod incident;
 mod oncall;
 mod render;

@@ -1,0 +1,9 @@
+//! Incidents: events, the fold that gives their state, the rules that accept or refuse a
+//! command, and the hash chain that makes the timeline tamper-evident.
+
+pub mod chain;
+pub mod event;
+pub mod state;
+
+pub use event::{Event, EventKind, IncidentId, Millis, Status};
+pub use state::{Command, Incident, Rejection, decide, qualify};

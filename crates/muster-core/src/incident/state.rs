@@ -1,0 +1,898 @@
+//! The incident as a pure fold over its events, and the rules that turn a command into events
+//! or a rejection that changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::incident::event::{Event, EventKind, IncidentId, Millis, Status};
+use crate::plan::structure::did_you_mean;
+use crate::plan::values::{Target, TargetKind};
+use crate::plan::{
+    CategoryId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId, SeverityId,
+};
+
+/// Approvals gathered for one decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionState {
+    pub requested_at: Option<Millis>,
+    pub approvals: BTreeMap<PersonId, Millis>,
+}
+
+/// Everything known about an incident, derived from its events and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub summary: Option<String>,
+    pub status: Status,
+    pub severity: SeverityId,
+    pub category: Option<CategoryId>,
+    pub scenario: Option<ScenarioId>,
+    pub runbook: Option<RunbookId>,
+    pub drill: bool,
+    pub tags: BTreeSet<String>,
+    pub alerts: Vec<String>,
+    pub roles: BTreeMap<RoleId, PersonId>,
+    pub started_at: Millis,
+    pub detected_at: Millis,
+    pub declared_at: Millis,
+    pub acknowledged_at: Option<Millis>,
+    pub mitigated_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub closed_at: Option<Millis>,
+    pub resolution: Option<String>,
+    /// Runbook steps marked done, by step id.
+    pub steps_done: BTreeMap<String, Millis>,
+    pub decisions: BTreeMap<DecisionId, DecisionState>,
+    pub notes: u32,
+    pub last_seq: u64,
+    pub updated_at: Millis,
+}
+
+impl Incident {
+    /// Applies one event. Events are facts already accepted, so this never fails; an event that
+    /// makes no sense for the state (which `decide` never produces) leaves it as it was.
+    #[must_use]
+    pub fn apply(state: Option<Self>, event: &Event) -> Option<Self> {
+        let at = event.at;
+        if let EventKind::Declared {
+            title,
+            severity,
+            category,
+            scenario,
+            runbook,
+            summary,
+            started_at,
+            detected_at,
+            drill,
+            tags,
+        } = &event.kind
+        {
+            if state.is_some() {
+                return state;
+            }
+            return Some(Incident {
+                id: event.incident.clone(),
+                title: title.clone(),
+                summary: summary.clone(),
+                status: Status::Triage,
+                severity: severity.clone(),
+                category: category.clone(),
+                scenario: scenario.clone(),
+                runbook: runbook.clone(),
+                drill: *drill,
+                tags: tags.iter().cloned().collect(),
+                alerts: Vec::new(),
+                roles: BTreeMap::new(),
+                started_at: *started_at,
+                detected_at: *detected_at,
+                declared_at: at,
+                acknowledged_at: None,
+                mitigated_at: None,
+                resolved_at: None,
+                closed_at: None,
+                resolution: None,
+                steps_done: BTreeMap::new(),
+                decisions: BTreeMap::new(),
+                notes: 0,
+                last_seq: event.seq,
+                updated_at: at,
+            });
+        }
+        let mut incident = state?;
+        incident.last_seq = event.seq;
+        incident.updated_at = at;
+        match &event.kind {
+            EventKind::Declared { .. } => {}
+            EventKind::SeverityChanged { to, .. } => incident.severity = to.clone(),
+            EventKind::CategoryChanged { to, .. } => incident.category = Some(to.clone()),
+            EventKind::StatusChanged { to, .. } => {
+                incident.status = *to;
+                if *to == Status::Monitoring && incident.mitigated_at.is_none() {
+                    incident.mitigated_at = Some(at);
+                }
+            }
+            EventKind::Acknowledged { .. } => {
+                incident.acknowledged_at.get_or_insert(at);
+            }
+            EventKind::RoleAssigned { role, person, .. } => {
+                incident.roles.insert(role.clone(), person.clone());
+            }
+            EventKind::NoteAdded { .. } => incident.notes += 1,
+            EventKind::StepCompleted { step, .. } => {
+                incident.steps_done.entry(step.clone()).or_insert(at);
+            }
+            EventKind::DecisionRequested { decision, .. } => {
+                incident
+                    .decisions
+                    .entry(decision.clone())
+                    .or_default()
+                    .requested_at
+                    .get_or_insert(at);
+            }
+            EventKind::ApprovalGiven {
+                decision, approver, ..
+            } => {
+                let state = incident.decisions.entry(decision.clone()).or_default();
+                state.requested_at.get_or_insert(at);
+                state.approvals.entry(approver.clone()).or_insert(at);
+            }
+            EventKind::TagAdded { tag } => {
+                incident.tags.insert(tag.clone());
+            }
+            EventKind::AlertLinked { alert } => {
+                if !incident.alerts.contains(alert) {
+                    incident.alerts.push(alert.clone());
+                }
+            }
+            EventKind::Resolved { summary } => {
+                incident.status = Status::Resolved;
+                incident.resolved_at = Some(at);
+                incident.mitigated_at.get_or_insert(at);
+                incident.resolution = Some(summary.clone());
+            }
+            EventKind::Reopened { .. } => {
+                incident.status = Status::Investigating;
+                incident.resolved_at = None;
+                incident.closed_at = None;
+            }
+            EventKind::Closed { .. } => {
+                incident.status = Status::Closed;
+                incident.closed_at = Some(at);
+            }
+        }
+        Some(incident)
+    }
+
+    /// Folds stored events, in order, into the incident they describe.
+    #[must_use]
+    pub fn fold(events: &[Event]) -> Option<Self> {
+        events.iter().fold(None, Self::apply)
+    }
+}
+
+/// What someone asks to happen to an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Declare {
+        title: String,
+        /// The potential issue this is; its category, severity and runbook are the defaults.
+        #[serde(default)]
+        scenario: Option<ScenarioId>,
+        #[serde(default)]
+        severity: Option<SeverityId>,
+        /// Qualify by the plan's urgent x important matrix instead of naming a severity.
+        #[serde(default)]
+        urgent: Option<bool>,
+        #[serde(default)]
+        important: Option<bool>,
+        #[serde(default)]
+        category: Option<CategoryId>,
+        #[serde(default)]
+        summary: Option<String>,
+        /// When impact began, if earlier than detection (back-dating).
+        #[serde(default)]
+        started_at: Option<Millis>,
+        /// When it was noticed; defaults to now.
+        #[serde(default)]
+        detected_at: Option<Millis>,
+        #[serde(default)]
+        drill: bool,
+        #[serde(default)]
+        tags: Vec<String>,
+    },
+    Acknowledge {
+        #[serde(default)]
+        person: Option<PersonId>,
+    },
+    ChangeSeverity {
+        to: SeverityId,
+        reason: String,
+    },
+    /// Re-qualify by urgency and importance.
+    Qualify {
+        urgent: bool,
+        important: bool,
+        reason: String,
+    },
+    ChangeCategory {
+        to: CategoryId,
+        reason: String,
+    },
+    ChangeStatus {
+        to: Status,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    AssignRole {
+        role: RoleId,
+        person: PersonId,
+    },
+    AddNote {
+        text: String,
+    },
+    CompleteStep {
+        step: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    RequestDecision {
+        decision: DecisionId,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Approve {
+        decision: DecisionId,
+        approver: PersonId,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    AddTag {
+        tag: String,
+    },
+    LinkAlert {
+        alert: String,
+    },
+    Resolve {
+        summary: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Close {
+        #[serde(default)]
+        note: Option<String>,
+    },
+}
+
+/// Why a command was refused. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Rejection {
+    /// A stable kebab-case name, e.g. `invalid-transition`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn reject<T>(code: &'static str, message: impl Into<String>) -> Result<T, Rejection> {
+    Err(Rejection {
+        code,
+        message: message.into(),
+    })
+}
+
+fn unknown(what: &str, id: &str, known: impl IntoIterator<Item = String>) -> Rejection {
+    let known: Vec<String> = known.into_iter().collect();
+    let suggestion = did_you_mean(id, known.iter().map(String::as_str))
+        .map(|guess| format!("; did you mean '{guess}'?"))
+        .unwrap_or_default();
+    Rejection {
+        code: "unknown-reference",
+        message: format!("the plan has no {what} '{id}'{suggestion}"),
+    }
+}
+
+fn required_text(value: &str, what: &str) -> Result<String, Rejection> {
+    let value = value.trim();
+    if value.is_empty() {
+        return reject("missing-text", format!("{what} must not be empty"));
+    }
+    Ok(value.to_owned())
+}
+
+/// The severity the plan's matrix gives to urgent x important: its qualification rules, or else
+/// the first severity whose own flags match.
+#[must_use]
+pub fn qualify(plan: &Plan, urgent: bool, important: bool) -> Option<SeverityId> {
+    if !plan.qualification.is_empty() {
+        return plan
+            .qualification
+            .iter()
+            .find(|rule| rule.urgent == urgent && rule.important == important)
+            .map(|rule| rule.severity.clone());
+    }
+    plan.severities
+        .iter()
+        .find(|severity| severity.urgent == urgent && severity.important == important)
+        .map(|severity| severity.id.clone())
+}
+
+/// The people a target stands for when approving: a person, a team's members, a role's primary
+/// and backup.
+fn people_of(plan: &Plan, target: &Target) -> BTreeSet<PersonId> {
+    match target.kind {
+        TargetKind::Person => plan
+            .person(&target.id)
+            .map(|person| person.id.clone())
+            .into_iter()
+            .collect(),
+        TargetKind::Team => plan
+            .team(&target.id)
+            .map(|team| team.members.iter().cloned().collect())
+            .unwrap_or_default(),
+        TargetKind::Role => plan
+            .role(&target.id)
+            .map(|role| {
+                std::iter::once(role.primary.clone())
+                    .chain(role.backup.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        TargetKind::Schedule => plan
+            .schedule(&target.id)
+            .map(|schedule| {
+                schedule
+                    .rotations
+                    .iter()
+                    .flat_map(|rotation| rotation.members.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        TargetKind::Channel => BTreeSet::new(),
+    }
+}
+
+/// Who may approve a decision.
+#[must_use]
+pub fn eligible_approvers(plan: &Plan, decision: &Decision) -> BTreeSet<PersonId> {
+    decision
+        .required
+        .iter()
+        .chain(&decision.additional)
+        .flat_map(|target| people_of(plan, target))
+        .collect()
+}
+
+/// How far a decision is from its quorum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quorum {
+    pub have: usize,
+    pub need: usize,
+}
+
+impl Quorum {
+    #[must_use]
+    pub fn met(self) -> bool {
+        self.have >= self.need
+    }
+}
+
+/// With an explicit quorum, that many distinct eligible approvers; without one, every required
+/// approver, each by a different person (a role counts when its primary or backup approved).
+#[must_use]
+pub fn quorum(plan: &Plan, decision: &Decision, approvals: &BTreeMap<PersonId, Millis>) -> Quorum {
+    if let Some(need) = decision.quorum {
+        let eligible = eligible_approvers(plan, decision);
+        let have = approvals
+            .keys()
+            .filter(|person| eligible.contains(*person))
+            .count();
+        return Quorum {
+            have,
+            need: need as usize,
+        };
+    }
+    let candidates: Vec<Vec<&PersonId>> = decision
+        .required
+        .iter()
+        .map(|target| {
+            people_of(plan, target)
+                .into_iter()
+                .filter_map(|person| approvals.get_key_value(&person).map(|(key, _)| key))
+                .collect()
+        })
+        .collect();
+    Quorum {
+        have: distinct_matches(&candidates),
+        need: decision.required.len(),
+    }
+}
+
+/// How many required approvers can be satisfied by different people at once (a maximum
+/// bipartite matching): the CEO's and the COO's approval are two people, even when one person
+/// could stand in for either.
+fn distinct_matches(candidates: &[Vec<&PersonId>]) -> usize {
+    fn assign<'a>(
+        slot: usize,
+        candidates: &[Vec<&'a PersonId>],
+        taken_by: &mut BTreeMap<&'a PersonId, usize>,
+        visited: &mut BTreeSet<&'a PersonId>,
+    ) -> bool {
+        for person in &candidates[slot] {
+            if !visited.insert(person) {
+                continue;
+            }
+            let free = match taken_by.get(person).copied() {
+                None => true,
+                Some(other) => assign(other, candidates, taken_by, visited),
+            };
+            if free {
+                taken_by.insert(person, slot);
+                return true;
+            }
+        }
+        false
+    }
+    let mut taken_by = BTreeMap::new();
+    (0..candidates.len())
+        .filter(|slot| assign(*slot, candidates, &mut taken_by, &mut BTreeSet::new()))
+        .count()
+}
+
+/// What an incident's events would be after a command, or why it is refused.
+pub fn decide(
+    plan: &Plan,
+    incident: Option<&Incident>,
+    command: &Command,
+    now: Millis,
+) -> Result<Vec<EventKind>, Rejection> {
+    let Some(incident) = incident else {
+        let Command::Declare { .. } = command else {
+            return reject("unknown-incident", "there is no such incident");
+        };
+        return declare(plan, command, now);
+    };
+    let open = incident.status.is_open();
+    let allowed_when_finished = matches!(
+        command,
+        Command::Declare { .. }
+            | Command::AddNote { .. }
+            | Command::Reopen { .. }
+            | Command::Close { .. }
+            | Command::AddTag { .. }
+    );
+    if !open && !allowed_when_finished {
+        return reject(
+            "incident-finished",
+            format!(
+                "{} is {}; reopen it first (with a reason) to change it",
+                incident.id, incident.status
+            ),
+        );
+    }
+    let event = match command {
+        Command::Declare { .. } => {
+            return reject(
+                "already-declared",
+                format!("{} is already declared", incident.id),
+            );
+        }
+        Command::Acknowledge { person } => {
+            if let Some(at) = incident.acknowledged_at {
+                return reject(
+                    "already-acknowledged",
+                    format!(
+                        "{} was already acknowledged (at {})",
+                        incident.id,
+                        show_time(at)
+                    ),
+                );
+            }
+            if let Some(person) = person
+                && plan.person(person.as_str()).is_none()
+            {
+                return Err(unknown(
+                    "person",
+                    person.as_str(),
+                    plan.people.iter().map(|p| p.id.to_string()),
+                ));
+            }
+            EventKind::Acknowledged {
+                person: person.clone(),
+            }
+        }
+        Command::ChangeSeverity { to, reason } => change_severity(plan, incident, to, reason)?,
+        Command::Qualify {
+            urgent,
+            important,
+            reason,
+        } => {
+            let Some(to) = qualify(plan, *urgent, *important) else {
+                return reject(
+                    "unqualified",
+                    format!(
+                        "the plan's qualification matrix has no severity for urgent: {urgent}, important: {important}"
+                    ),
+                );
+            };
+            change_severity(plan, incident, &to, reason)?
+        }
+        Command::ChangeCategory { to, reason } => {
+            if plan.category(to.as_str()).is_none() {
+                return Err(unknown(
+                    "category",
+                    to.as_str(),
+                    plan.categories.iter().map(|c| c.id.to_string()),
+                ));
+            }
+            if incident.category.as_ref() == Some(to) {
+                return reject(
+                    "no-change",
+                    format!("{} is already in category {to}", incident.id),
+                );
+            }
+            EventKind::CategoryChanged {
+                from: incident.category.clone(),
+                to: to.clone(),
+                reason: required_text(reason, "the reason for the change")?,
+            }
+        }
+        Command::ChangeStatus { to, note } => {
+            match to {
+                Status::Resolved => {
+                    return reject(
+                        "invalid-transition",
+                        "resolve with a resolution summary instead of setting the status",
+                    );
+                }
+                Status::Closed => {
+                    return reject("invalid-transition", "close a resolved incident with close");
+                }
+                _ if *to == incident.status => {
+                    return reject("no-change", format!("{} is already {to}", incident.id));
+                }
+                _ => {}
+            }
+            EventKind::StatusChanged {
+                from: incident.status,
+                to: *to,
+                note: note.clone().filter(|note| !note.trim().is_empty()),
+            }
+        }
+        Command::AssignRole { role, person } => {
+            if plan.role(role.as_str()).is_none() {
+                return Err(unknown(
+                    "role",
+                    role.as_str(),
+                    plan.roles.iter().map(|r| r.id.to_string()),
+                ));
+            }
+            if plan.person(person.as_str()).is_none() {
+                return Err(unknown(
+                    "person",
+                    person.as_str(),
+                    plan.people.iter().map(|p| p.id.to_string()),
+                ));
+            }
+            let previous = incident.roles.get(role).cloned();
+            if previous.as_ref() == Some(person) {
+                return reject("no-change", format!("{person} already holds {role}"));
+            }
+            EventKind::RoleAssigned {
+                role: role.clone(),
+                person: person.clone(),
+                previous,
+            }
+        }
+        Command::AddNote { text } => EventKind::NoteAdded {
+            text: required_text(text, "a note")?,
+        },
+        Command::CompleteStep { step, note } => complete_step(plan, incident, step, note.as_ref())?,
+        Command::RequestDecision { decision, reason } => {
+            let Some(plan_decision) = plan.decision(decision.as_str()) else {
+                return Err(unknown(
+                    "decision",
+                    decision.as_str(),
+                    plan.decisions.iter().map(|d| d.id.to_string()),
+                ));
+            };
+            let state = incident.decisions.get(decision);
+            if state.is_some_and(|state| state.requested_at.is_some()) {
+                return reject(
+                    "already-requested",
+                    format!("decision '{}' is already requested", plan_decision.title),
+                );
+            }
+            EventKind::DecisionRequested {
+                decision: decision.clone(),
+                reason: reason.clone().filter(|reason| !reason.trim().is_empty()),
+            }
+        }
+        Command::Approve {
+            decision,
+            approver,
+            comment,
+        } => {
+            let Some(plan_decision) = plan.decision(decision.as_str()) else {
+                return Err(unknown(
+                    "decision",
+                    decision.as_str(),
+                    plan.decisions.iter().map(|d| d.id.to_string()),
+                ));
+            };
+            if plan_decision.signed {
+                return reject(
+                    "signature-required",
+                    format!(
+                        "'{}' needs a signed approval (the plan sets signed: true); an unsigned approval does not count",
+                        plan_decision.title
+                    ),
+                );
+            }
+            let eligible = eligible_approvers(plan, plan_decision);
+            if !eligible.contains(approver) {
+                let names: Vec<String> = eligible.iter().map(ToString::to_string).collect();
+                return reject(
+                    "not-an-approver",
+                    format!(
+                        "{approver} may not approve '{}'; its approvers are {}",
+                        plan_decision.title,
+                        names.join(", ")
+                    ),
+                );
+            }
+            if incident
+                .decisions
+                .get(decision)
+                .is_some_and(|state| state.approvals.contains_key(approver))
+            {
+                return reject(
+                    "already-approved",
+                    format!("{approver} has already approved '{}'", plan_decision.title),
+                );
+            }
+            EventKind::ApprovalGiven {
+                decision: decision.clone(),
+                approver: approver.clone(),
+                comment: comment.clone().filter(|comment| !comment.trim().is_empty()),
+            }
+        }
+        Command::AddTag { tag } => {
+            let tag = required_text(tag, "a tag")?;
+            if incident.tags.contains(&tag) {
+                return reject(
+                    "no-change",
+                    format!("{} is already tagged {tag}", incident.id),
+                );
+            }
+            EventKind::TagAdded { tag }
+        }
+        Command::LinkAlert { alert } => {
+            let alert = required_text(alert, "an alert reference")?;
+            if incident.alerts.contains(&alert) {
+                return reject("no-change", format!("alert {alert} is already linked"));
+            }
+            EventKind::AlertLinked { alert }
+        }
+        Command::Resolve { summary } => EventKind::Resolved {
+            summary: required_text(summary, "a resolution summary (what fixed it)")?,
+        },
+        Command::Reopen { reason } => {
+            if open {
+                return reject(
+                    "invalid-transition",
+                    format!("{} is still open ({})", incident.id, incident.status),
+                );
+            }
+            EventKind::Reopened {
+                reason: required_text(reason, "the reason for reopening")?,
+            }
+        }
+        Command::Close { note } => {
+            if incident.status != Status::Resolved {
+                return reject(
+                    "invalid-transition",
+                    format!(
+                        "only a resolved incident can be closed; {} is {}",
+                        incident.id, incident.status
+                    ),
+                );
+            }
+            EventKind::Closed {
+                note: note.clone().filter(|note| !note.trim().is_empty()),
+            }
+        }
+    };
+    Ok(vec![event])
+}
+
+fn show_time(at: Millis) -> String {
+    jiff::Timestamp::from_millisecond(at).map_or_else(|_| at.to_string(), |t| t.to_string())
+}
+
+fn change_severity(
+    plan: &Plan,
+    incident: &Incident,
+    to: &SeverityId,
+    reason: &str,
+) -> Result<EventKind, Rejection> {
+    if plan.severity(to.as_str()).is_none() {
+        return Err(unknown(
+            "severity",
+            to.as_str(),
+            plan.severities.iter().map(|s| s.id.to_string()),
+        ));
+    }
+    if &incident.severity == to {
+        return reject("no-change", format!("{} is already {to}", incident.id));
+    }
+    Ok(EventKind::SeverityChanged {
+        from: incident.severity.clone(),
+        to: to.clone(),
+        reason: required_text(reason, "the reason for the change")?,
+    })
+}
+
+fn complete_step(
+    plan: &Plan,
+    incident: &Incident,
+    step: &str,
+    note: Option<&String>,
+) -> Result<EventKind, Rejection> {
+    let Some(runbook_id) = &incident.runbook else {
+        return reject("no-runbook", format!("{} follows no runbook", incident.id));
+    };
+    let Some(runbook) = plan.runbook(runbook_id.as_str()) else {
+        return reject(
+            "unknown-reference",
+            format!("runbook {runbook_id} is no longer in the plan"),
+        );
+    };
+    let Some(plan_step) = runbook.steps.iter().find(|candidate| candidate.id == step) else {
+        return Err(unknown(
+            &format!("step in runbook {runbook_id} called"),
+            step,
+            runbook.steps.iter().map(|s| s.id.clone()),
+        ));
+    };
+    if incident.steps_done.contains_key(step) {
+        return reject(
+            "already-done",
+            format!("step '{}' is already done", plan_step.title),
+        );
+    }
+    if let Some(decision_id) = &plan_step.decision {
+        let Some(decision) = plan.decision(decision_id.as_str()) else {
+            return reject(
+                "unknown-reference",
+                format!("decision {decision_id} is no longer in the plan"),
+            );
+        };
+        let approvals = incident
+            .decisions
+            .get(decision_id)
+            .map(|state| state.approvals.clone())
+            .unwrap_or_default();
+        let quorum = quorum(plan, decision, &approvals);
+        if !quorum.met() {
+            return reject(
+                "needs-approval",
+                format!(
+                    "step '{}' needs decision '{}' approved first: {} of {} approvals",
+                    plan_step.title, decision.title, quorum.have, quorum.need
+                ),
+            );
+        }
+    }
+    Ok(EventKind::StepCompleted {
+        runbook: runbook_id.clone(),
+        step: step.to_owned(),
+        note: note.cloned().filter(|note| !note.trim().is_empty()),
+    })
+}
+
+fn declare(plan: &Plan, command: &Command, now: Millis) -> Result<Vec<EventKind>, Rejection> {
+    let Command::Declare {
+        title,
+        scenario,
+        severity,
+        urgent,
+        important,
+        category,
+        summary,
+        started_at,
+        detected_at,
+        drill,
+        tags,
+    } = command
+    else {
+        return reject("unknown-incident", "there is no such incident");
+    };
+    let title = required_text(title, "the incident title")?;
+    let plan_scenario = match scenario {
+        Some(id) => Some(plan.scenario(id.as_str()).ok_or_else(|| {
+            unknown(
+                "scenario",
+                id.as_str(),
+                plan.scenarios.iter().map(|s| s.id.to_string()),
+            )
+        })?),
+        None => None,
+    };
+    let severity = match (severity, urgent, important) {
+        (Some(severity), None, None) => severity.clone(),
+        (None, Some(urgent), Some(important)) => qualify(plan, *urgent, *important).ok_or_else(|| Rejection {
+            code: "unqualified",
+            message: format!("the plan's qualification matrix has no severity for urgent: {urgent}, important: {important}"),
+        })?,
+        (None, None, None) => match plan_scenario {
+            Some(scenario) => scenario.severity.clone(),
+            None => {
+                return reject(
+                    "missing-severity",
+                    "say how severe it is: a severity, urgent and important, or a scenario from the plan",
+                );
+            }
+        },
+        _ => {
+            return reject(
+                "ambiguous-severity",
+                "give either a severity or both urgent and important, not a mix",
+            );
+        }
+    };
+    if plan.severity(severity.as_str()).is_none() {
+        return Err(unknown(
+            "severity",
+            severity.as_str(),
+            plan.severities.iter().map(|s| s.id.to_string()),
+        ));
+    }
+    let category = category
+        .clone()
+        .or_else(|| plan_scenario.map(|scenario| scenario.category.clone()));
+    if let Some(category) = &category
+        && plan.category(category.as_str()).is_none()
+    {
+        return Err(unknown(
+            "category",
+            category.as_str(),
+            plan.categories.iter().map(|c| c.id.to_string()),
+        ));
+    }
+    let detected_at = detected_at.unwrap_or(now);
+    if detected_at > now {
+        return reject("time-in-future", "the detection time is in the future");
+    }
+    let started_at = started_at.unwrap_or(detected_at);
+    if started_at > detected_at {
+        return reject(
+            "time-order",
+            "impact cannot start after it was detected; give an earlier start or leave it out",
+        );
+    }
+    let mut clean_tags: Vec<String> = Vec::new();
+    for tag in tags
+        .iter()
+        .chain(plan_scenario.into_iter().flat_map(|s| &s.tags))
+    {
+        let tag = tag.trim();
+        if !tag.is_empty() && !clean_tags.iter().any(|known| known == tag) {
+            clean_tags.push(tag.to_owned());
+        }
+    }
+    Ok(vec![EventKind::Declared {
+        title,
+        severity,
+        category,
+        scenario: scenario.clone(),
+        runbook: plan_scenario.and_then(|scenario| scenario.runbook.clone()),
+        summary: summary.clone().filter(|summary| !summary.trim().is_empty()),
+        started_at,
+        detected_at,
+        drill: *drill,
+        tags: clean_tags,
+    }])
+}
