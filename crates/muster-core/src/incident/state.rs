@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::incident::event::{Event, EventKind, IncidentId, Millis, Status};
 use crate::plan::structure::did_you_mean;
-use crate::plan::values::{Target, TargetKind};
 use crate::plan::{
     CategoryId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId, SeverityId,
 };
@@ -319,41 +318,6 @@ pub fn qualify(plan: &Plan, urgent: bool, important: bool) -> Option<SeverityId>
         .map(|severity| severity.id.clone())
 }
 
-/// The people a target stands for when approving: a person, a team's members, a role's primary
-/// and backup.
-fn people_of(plan: &Plan, target: &Target) -> BTreeSet<PersonId> {
-    match target.kind {
-        TargetKind::Person => plan
-            .person(&target.id)
-            .map(|person| person.id.clone())
-            .into_iter()
-            .collect(),
-        TargetKind::Team => plan
-            .team(&target.id)
-            .map(|team| team.members.iter().cloned().collect())
-            .unwrap_or_default(),
-        TargetKind::Role => plan
-            .role(&target.id)
-            .map(|role| {
-                std::iter::once(role.primary.clone())
-                    .chain(role.backup.clone())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        TargetKind::Schedule => plan
-            .schedule(&target.id)
-            .map(|schedule| {
-                schedule
-                    .rotations
-                    .iter()
-                    .flat_map(|rotation| rotation.members.iter().cloned())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        TargetKind::Channel => BTreeSet::new(),
-    }
-}
-
 /// Who may approve a decision.
 #[must_use]
 pub fn eligible_approvers(plan: &Plan, decision: &Decision) -> BTreeSet<PersonId> {
@@ -361,7 +325,8 @@ pub fn eligible_approvers(plan: &Plan, decision: &Decision) -> BTreeSet<PersonId
         .required
         .iter()
         .chain(&decision.additional)
-        .flat_map(|target| people_of(plan, target))
+        .flat_map(|target| plan.members_of(target))
+        .cloned()
         .collect()
 }
 
@@ -398,9 +363,9 @@ pub fn quorum(plan: &Plan, decision: &Decision, approvals: &BTreeMap<PersonId, M
         .required
         .iter()
         .map(|target| {
-            people_of(plan, target)
+            plan.members_of(target)
                 .into_iter()
-                .filter_map(|person| approvals.get_key_value(&person).map(|(key, _)| key))
+                .filter_map(|person| approvals.get_key_value(person).map(|(key, _)| key))
                 .collect()
         })
         .collect();

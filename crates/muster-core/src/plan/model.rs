@@ -4,14 +4,14 @@
 //! (with a suggestion) instead of silently ignored. References between sections are plain
 //! identifiers here; `validate` checks that each one points at something that exists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::values::{
     Cadence, Condition, Date, Duration, LocalDateTime, NotifyWhen, Period, RelativeTime, Target,
-    TimeOfWeek, TimeWindow,
+    TargetKind, TimeOfWeek, TimeWindow,
 };
 
 macro_rules! identifier {
@@ -770,6 +770,42 @@ impl Plan {
     lookup!(runbook, runbooks, RunbookId, Runbook);
     lookup!(decision, decisions, DecisionId, Decision);
     lookup!(template, templates, TemplateId, Template);
+
+    /// The people a reference stands for, whatever the hour: a person, a team's members, a
+    /// role's primary and backup, every member of a schedule's rotations; a channel is nobody.
+    #[must_use]
+    pub fn members_of(&self, target: &Target) -> BTreeSet<&PersonId> {
+        match target.kind {
+            TargetKind::Person => self
+                .person(&target.id)
+                .map(|person| &person.id)
+                .into_iter()
+                .collect(),
+            TargetKind::Team => self
+                .team(&target.id)
+                .map(|team| team.members.iter().collect())
+                .unwrap_or_default(),
+            TargetKind::Role => self
+                .role(&target.id)
+                .map(|role| {
+                    std::iter::once(&role.primary)
+                        .chain(role.backup.as_ref())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            TargetKind::Schedule => self
+                .schedule(&target.id)
+                .map(|schedule| {
+                    schedule
+                        .rotations
+                        .iter()
+                        .flat_map(|rotation| &rotation.members)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            TargetKind::Channel => BTreeSet::new(),
+        }
+    }
 
     /// The organization's time zone name, `UTC` when the plan names none.
     #[must_use]

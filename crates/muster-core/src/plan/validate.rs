@@ -4,7 +4,7 @@
 //! Findings carry a path into the plan (`scenarios[3].runbook`); the loader turns paths into
 //! file, line and column.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
@@ -802,42 +802,6 @@ impl<'plan> Checker<'plan> {
         }
     }
 
-    /// The people a target stands for, without regard to time (schedule members all count).
-    fn people_of(&self, target: &Target) -> BTreeSet<&'plan str> {
-        let plan = self.plan;
-        match target.kind {
-            TargetKind::Person => plan
-                .person(&target.id)
-                .map(|p| p.id.as_str())
-                .into_iter()
-                .collect(),
-            TargetKind::Team => plan
-                .team(&target.id)
-                .map(|team| team.members.iter().map(PersonId::as_str).collect())
-                .unwrap_or_default(),
-            TargetKind::Role => plan
-                .role(&target.id)
-                .map(|role| {
-                    std::iter::once(&role.primary)
-                        .chain(role.backup.as_ref())
-                        .map(PersonId::as_str)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            TargetKind::Schedule => plan
-                .schedule(&target.id)
-                .map(|schedule| {
-                    schedule
-                        .rotations
-                        .iter()
-                        .flat_map(|rotation| rotation.members.iter().map(PersonId::as_str))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            TargetKind::Channel => BTreeSet::new(),
-        }
-    }
-
     fn check_decisions(&mut self) {
         let plan = self.plan;
         self.duplicates(
@@ -898,9 +862,10 @@ impl<'plan> Checker<'plan> {
                     ("additional", &decision.additional),
                 ] {
                     for (target_index, target) in targets.iter().enumerate() {
-                        let keyless: Vec<&str> = self
-                            .people_of(target)
+                        let keyless: Vec<&str> = plan
+                            .members_of(target)
                             .into_iter()
+                            .map(PersonId::as_str)
                             .filter(|person| plan.person(person).is_some_and(|p| p.keys.is_empty()))
                             .collect();
                         if !keyless.is_empty() {
