@@ -138,8 +138,8 @@ pub fn load(sources: &[Source<'_>], now: jiff::Timestamp) -> Loaded {
         };
     };
     let schema = crate::plan::json_schema();
-    let mut walker = Walker::new(&schema);
-    let json = walker.walk(&root, &schema, "the plan");
+    let mut walker = Walker::new(schema);
+    let json = walker.walk(&root, schema, "the plan");
     diagnostics.extend(
         walker
             .problems

@@ -68,6 +68,15 @@ impl<'schema> Walker<'schema> {
         });
     }
 
+    fn wrong_type(&mut self, node: &Node, kind: &str, what: &str) {
+        let message = format!(
+            "{what} must be {}, found {}",
+            type_words(kind),
+            node.kind_name()
+        );
+        self.problem(node.loc, "type", message, None);
+    }
+
     fn resolve(&self, schema: &'schema Json) -> &'schema Json {
         let mut schema = schema;
         // Definitions may refer to each other; a handful of hops is all the model ever needs.
@@ -120,16 +129,7 @@ impl<'schema> Walker<'schema> {
             "integer" | "number" => self.walk_number(node, schema, kind, what),
             "boolean" => self.walk_boolean(node, what),
             _ => {
-                self.problem(
-                    node.loc,
-                    "type",
-                    format!(
-                        "{what} must be {}, found {}",
-                        type_words(kind),
-                        node.kind_name()
-                    ),
-                    None,
-                );
+                self.wrong_type(node, kind, what);
                 None
             }
         }
@@ -405,16 +405,7 @@ impl<'schema> Walker<'schema> {
             _ => None,
         };
         let Some(number) = parsed else {
-            self.problem(
-                node.loc,
-                "type",
-                format!(
-                    "{what} must be {}, found {}",
-                    type_words(kind),
-                    node.kind_name()
-                ),
-                None,
-            );
+            self.wrong_type(node, kind, what);
             return None;
         };
         if let (Some(minimum), Some(value)) = (

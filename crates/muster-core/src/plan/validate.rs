@@ -345,6 +345,7 @@ impl<'plan> Checker<'plan> {
 
     fn check_people_and_teams(&mut self) {
         let plan = self.plan;
+        let categories = ids(&plan.categories, |c| c.id.as_str());
         self.duplicates(
             "people",
             plan.people.iter().map(|p| p.id.as_str()),
@@ -373,7 +374,6 @@ impl<'plan> Checker<'plan> {
             if let Some(zone) = &person.timezone {
                 self.timezone(path!["people", index, "timezone"], zone);
             }
-            let categories = ids(&plan.categories, |c| c.id.as_str());
             for (category_index, category) in person.categories.iter().enumerate() {
                 self.reference(
                     path!["people", index, "categories", category_index],
@@ -394,7 +394,6 @@ impl<'plan> Checker<'plan> {
             }
         }
         let people = ids(&plan.people, |p| p.id.as_str());
-        let categories = ids(&plan.categories, |c| c.id.as_str());
         self.duplicates("teams", plan.teams.iter().map(|t| t.id.as_str()), "team");
         for (index, team) in plan.teams.iter().enumerate() {
             if team.members.is_empty() {

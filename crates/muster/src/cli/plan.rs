@@ -120,7 +120,7 @@ pub fn run(command: PlanCommand) -> Result<ExitCode> {
         PlanCommand::Render(args) => render_plan(&args),
         PlanCommand::Coverage(args) => coverage_report(&args),
         PlanCommand::Schema(args) => {
-            let schema = serde_json::to_string_pretty(&plan::json_schema())? + "\n";
+            let schema = serde_json::to_string_pretty(plan::json_schema())? + "\n";
             write_output(args.output.as_deref(), &schema)?;
             Ok(ExitCode::SUCCESS)
         }
