@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate performs no IO and reads no clock. Callers hand in file
 //! contents and `now`; the crate hands back values and diagnostics.
 
+pub mod access;
 pub mod diagnostic;
 pub mod incident;
 pub mod plan;

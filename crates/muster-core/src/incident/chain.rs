@@ -63,7 +63,9 @@ pub fn canonical_bytes(
     out.into_bytes()
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lower-case hex of bytes, as hashes are written.
+#[must_use]
+pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
@@ -95,6 +97,22 @@ pub fn hash(previous: Option<&str>, canonical: &[u8]) -> String {
     to_hex(&hasher.finalize())
 }
 
+/// Where an incident's chain ends: the sequence number and hash of its last event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link<'a> {
+    pub seq: u64,
+    pub hash: &'a str,
+}
+
+impl<'a> From<&'a Event> for Link<'a> {
+    fn from(event: &'a Event) -> Self {
+        Link {
+            seq: event.seq,
+            hash: &event.hash,
+        }
+    }
+}
+
 /// Builds the stored form of a new event, chained to the incident's last event.
 #[must_use]
 pub fn seal(
@@ -104,14 +122,26 @@ pub fn seal(
     actor: &str,
     kind: EventKind,
 ) -> Event {
-    let seq = previous.map_or(1, |event| event.seq + 1);
+    seal_after(incident, previous.map(Link::from), at, actor, kind)
+}
+
+/// Builds the stored form of a new event given only where the chain ends, as a store keeps it.
+#[must_use]
+pub fn seal_after(
+    incident: &IncidentId,
+    previous: Option<Link<'_>>,
+    at: Millis,
+    actor: &str,
+    kind: EventKind,
+) -> Event {
+    let seq = previous.map_or(1, |link| link.seq + 1);
     let canonical = canonical_bytes(incident, seq, at, actor, &kind);
     Event {
         incident: incident.clone(),
         seq,
         at,
         actor: actor.to_owned(),
-        hash: hash(previous.map(|event| event.hash.as_str()), &canonical),
+        hash: hash(previous.map(|link| link.hash), &canonical),
         kind,
     }
 }

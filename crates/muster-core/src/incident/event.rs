@@ -224,6 +224,13 @@ pub enum EventKind {
         approver: PersonId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
+        /// The approver's signature over `signature::approval_message`, as given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+        /// The approver's key (as written in the plan) that verified the signature, so it can be
+        /// checked again from the timeline alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     TagAdded {
         tag: String,

@@ -2,8 +2,11 @@
 //! command, and the hash chain that makes the timeline tamper-evident.
 
 pub mod chain;
+pub mod checklist;
 pub mod event;
+pub mod signature;
 pub mod state;
 
+pub use chain::Link;
 pub use event::{Event, EventKind, IncidentId, Millis, Status};
 pub use state::{Command, Incident, Rejection, decide, qualify};

@@ -3,23 +3,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::incident::event::{Event, EventKind, IncidentId, Millis, Status};
+use crate::incident::signature;
 use crate::plan::structure::did_you_mean;
 use crate::plan::{
     CategoryId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId, SeverityId,
 };
 
 /// Approvals gathered for one decision.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DecisionState {
     pub requested_at: Option<Millis>,
     pub approvals: BTreeMap<PersonId, Millis>,
 }
 
 /// Everything known about an incident, derived from its events and nothing else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Incident {
     pub id: IncidentId,
     pub title: String,
@@ -172,7 +174,7 @@ impl Incident {
 }
 
 /// What someone asks to happen to an incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     Declare {
@@ -247,6 +249,11 @@ pub enum Command {
         approver: PersonId,
         #[serde(default)]
         comment: Option<String>,
+        /// The approver's signature over `signature::approval_message` for this incident,
+        /// decision and approver: `0x…` hex for an `eth:` key, base64 for an `ed25519:` key.
+        /// Required when the decision is `signed: true`; checked whenever it is given.
+        #[serde(default)]
+        signature: Option<String>,
     },
     AddTag {
         tag: String,
@@ -267,7 +274,7 @@ pub enum Command {
 }
 
 /// Why a command was refused. Nothing was changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema, thiserror::Error)]
 #[error("{message}")]
 pub struct Rejection {
     /// A stable kebab-case name, e.g. `invalid-transition`.
@@ -331,7 +338,7 @@ pub fn eligible_approvers(plan: &Plan, decision: &Decision) -> BTreeSet<PersonId
 }
 
 /// How far a decision is from its quorum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Quorum {
     pub have: usize,
     pub need: usize,
@@ -579,51 +586,15 @@ pub fn decide(
             decision,
             approver,
             comment,
-        } => {
-            let Some(plan_decision) = plan.decision(decision.as_str()) else {
-                return Err(unknown(
-                    "decision",
-                    decision.as_str(),
-                    plan.decisions.iter().map(|d| d.id.to_string()),
-                ));
-            };
-            if plan_decision.signed {
-                return reject(
-                    "signature-required",
-                    format!(
-                        "'{}' needs a signed approval (the plan sets signed: true); an unsigned approval does not count",
-                        plan_decision.title
-                    ),
-                );
-            }
-            let eligible = eligible_approvers(plan, plan_decision);
-            if !eligible.contains(approver) {
-                let names: Vec<String> = eligible.iter().map(ToString::to_string).collect();
-                return reject(
-                    "not-an-approver",
-                    format!(
-                        "{approver} may not approve '{}'; its approvers are {}",
-                        plan_decision.title,
-                        names.join(", ")
-                    ),
-                );
-            }
-            if incident
-                .decisions
-                .get(decision)
-                .is_some_and(|state| state.approvals.contains_key(approver))
-            {
-                return reject(
-                    "already-approved",
-                    format!("{approver} has already approved '{}'", plan_decision.title),
-                );
-            }
-            EventKind::ApprovalGiven {
-                decision: decision.clone(),
-                approver: approver.clone(),
-                comment: comment.clone().filter(|comment| !comment.trim().is_empty()),
-            }
-        }
+            signature,
+        } => approve(
+            plan,
+            incident,
+            decision,
+            approver,
+            comment.as_ref(),
+            signature.as_ref(),
+        )?,
         Command::AddTag { tag } => {
             let tag = required_text(tag, "a tag")?;
             if incident.tags.contains(&tag) {
@@ -671,6 +642,88 @@ pub fn decide(
         }
     };
     Ok(vec![event])
+}
+
+fn approve(
+    plan: &Plan,
+    incident: &Incident,
+    decision: &DecisionId,
+    approver: &PersonId,
+    comment: Option<&String>,
+    signature: Option<&String>,
+) -> Result<EventKind, Rejection> {
+    let Some(plan_decision) = plan.decision(decision.as_str()) else {
+        return Err(unknown(
+            "decision",
+            decision.as_str(),
+            plan.decisions.iter().map(|d| d.id.to_string()),
+        ));
+    };
+    let eligible = eligible_approvers(plan, plan_decision);
+    if !eligible.contains(approver) {
+        let names: Vec<String> = eligible.iter().map(ToString::to_string).collect();
+        return reject(
+            "not-an-approver",
+            format!(
+                "{approver} may not approve '{}'; its approvers are {}",
+                plan_decision.title,
+                names.join(", ")
+            ),
+        );
+    }
+    if incident
+        .decisions
+        .get(decision)
+        .is_some_and(|state| state.approvals.contains_key(approver))
+    {
+        return reject(
+            "already-approved",
+            format!("{approver} has already approved '{}'", plan_decision.title),
+        );
+    }
+    let message = signature::approval_message(&incident.id, decision, approver);
+    let signature = signature
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty());
+    let key = match signature {
+        None if plan_decision.signed => {
+            return reject(
+                "signature-required",
+                format!(
+                    "'{}' needs a signed approval (the plan sets signed: true): {approver} signs the approval text with a key the plan lists for them and gives the signature with the approval; `muster incident approval-message` prints the text, which is {message:?}",
+                    plan_decision.title
+                ),
+            );
+        }
+        None => None,
+        Some(text) => {
+            let keys = plan
+                .person(approver.as_str())
+                .map(|person| person.keys.as_slice())
+                .unwrap_or_default();
+            match signature::verify_approval(keys, &message, text) {
+                Ok(key) => Some(key),
+                Err(error) => {
+                    return reject(
+                        "bad-signature",
+                        format!(
+                            "{approver}'s signature on '{}' does not count: {error}",
+                            plan_decision.title
+                        ),
+                    );
+                }
+            }
+        }
+    };
+    Ok(EventKind::ApprovalGiven {
+        decision: decision.clone(),
+        approver: approver.clone(),
+        comment: comment
+            .cloned()
+            .filter(|comment| !comment.trim().is_empty()),
+        signature: key.as_ref().and(signature).map(str::to_owned),
+        key,
+    })
 }
 
 fn show_time(at: Millis) -> String {

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use crate::check::load_files;
 
 /// Seed 001's decision table and response procedure, small enough to read in the test.
-const PLAN: &str = r#"
+pub const PLAN: &str = r#"
 version: 1
 organization: { name: Test Protocol }
 severities:
@@ -27,7 +27,7 @@ categories:
 people:
   - { id: ceo-sofia, name: Sofia, contacts: { email: sofia@example.com } }
   - { id: coo-tomas, name: Tomas, contacts: { email: tomas@example.com } }
-  - { id: janet, name: Janet R, contacts: { email: janet@example.com }, keys: ["eth:0x00000000000000000000000000000000000000a1"] }
+  - { id: janet, name: Janet R, contacts: { email: janet@example.com }, keys: ["eth:0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "ed25519:6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw="] }
   - { id: david, name: David L, contacts: { email: david@example.com } }
 roles:
   - { id: ceo, name: CEO, primary: ceo-sofia, backup: coo-tomas }
@@ -62,24 +62,29 @@ fn plan() -> Plan {
 const T0: i64 = 1_764_000_000_000;
 
 /// An in-memory timeline: decide, seal, apply — what the engine does with a store.
-struct Timeline {
-    plan: Plan,
-    id: IncidentId,
-    events: Vec<Event>,
-    state: Option<Incident>,
+pub struct Timeline {
+    pub plan: Plan,
+    pub id: IncidentId,
+    pub events: Vec<Event>,
+    pub state: Option<Incident>,
 }
 
 impl Timeline {
     fn new() -> Self {
+        Self::with_plan(plan())
+    }
+
+    /// An incident `INC-20251207-001`, not yet declared, under `plan`.
+    pub fn with_plan(plan: Plan) -> Self {
         Self {
-            plan: plan(),
+            plan,
             id: "INC-20251207-001".parse().unwrap(),
             events: Vec::new(),
             state: None,
         }
     }
 
-    fn run(&mut self, command: &Command, at: i64) -> Result<(), String> {
+    pub fn run(&mut self, command: &Command, at: i64) -> Result<(), String> {
         let kinds = decide(&self.plan, self.state.as_ref(), command, at)
             .map_err(|r| format!("{}: {}", r.code, r.message))?;
         for kind in kinds {
@@ -90,7 +95,7 @@ impl Timeline {
         Ok(())
     }
 
-    fn state(&self) -> &Incident {
+    pub fn state(&self) -> &Incident {
         self.state.as_ref().unwrap()
     }
 }
@@ -116,6 +121,7 @@ fn approve(decision: &str, approver: &str) -> Command {
         decision: decision.into(),
         approver: approver.into(),
         comment: None,
+        signature: None,
     }
 }
 
@@ -296,7 +302,7 @@ fn refusals_say_why_and_change_nothing() {
         ),
         (
             approve("upgrade", "janet"),
-            "signature-required: 'Upgrade contract' needs a signed approval (the plan sets signed: true); an unsigned approval does not count",
+            "signature-required: 'Upgrade contract' needs a signed approval (the plan sets signed: true): janet signs the approval text with a key the plan lists for them and gives the signature with the approval; `muster incident approval-message` prints the text, which is \"Muster approval\\nincident: INC-20251207-001\\ndecision: upgrade\\napprover: janet\\n\"",
         ),
         (
             Command::ChangeSeverity {

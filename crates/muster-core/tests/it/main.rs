@@ -6,3 +6,4 @@ mod examples;
 mod incident;
 mod oncall;
 mod render;
+mod signature;

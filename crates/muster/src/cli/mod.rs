@@ -1,7 +1,12 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module and returns the
 //! process exit code; errors are reported once, here.
 
+mod admin;
+mod client;
+mod incident;
 mod plan;
+mod serve;
+mod table;
 
 use std::process::ExitCode;
 
@@ -22,6 +27,16 @@ enum Command {
     Plan(plan::PlanCommand),
     /// Write a commented starter plan to get going.
     Init(plan::InitArgs),
+    /// Run the server: API, incident engine, storage (SQLite at ./muster.db by default).
+    Serve(serve::ServeArgs),
+    /// Work incidents through a running server (its address and a token from flags or the environment).
+    Incident(incident::IncidentArgs),
+    /// Manage API tokens, directly in the database.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Check the tamper-evident timeline, directly in the database.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
 }
 
 /// Exit code for a problem with the invocation or the environment (unreadable file, bad flag).
@@ -32,6 +47,10 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         Command::Plan(command) => plan::run(command),
         Command::Init(args) => plan::init(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Incident(args) => incident::run(&args),
+        Command::Token(command) => admin::token(command),
+        Command::Audit(command) => admin::audit(command),
     };
     match outcome {
         Ok(code) => code,

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use muster_core::diagnostic::{Diagnostic, Severity};
-use muster_core::plan::{self, Loaded, ScenarioId, Source, coverage, render};
+use muster_core::plan::{self, Loaded, ScenarioId, coverage, render};
+use muster_engine::plan_files;
 
 /// The starter plan written by `muster init`; a test keeps it passing `plan check`.
 pub const STARTER_PLAN: &str = include_str!("../../starter.yaml");
@@ -127,56 +128,8 @@ pub fn run(command: PlanCommand) -> Result<ExitCode> {
     }
 }
 
-/// The files of a plan: the file itself, or every .yaml/.yml file under a folder in name order.
-fn plan_files(path: &Path) -> Result<Vec<(String, String)>> {
-    let metadata = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the plan at {}", path.display()))?;
-    let mut paths = Vec::new();
-    if metadata.is_dir() {
-        collect_yaml(path, &mut paths)?;
-        if paths.is_empty() {
-            bail!("the folder {} holds no .yaml or .yml file", path.display());
-        }
-    } else {
-        paths.push(path.to_path_buf());
-    }
-    paths
-        .into_iter()
-        .map(|file| {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            Ok((file.display().to_string(), text))
-        })
-        .collect()
-}
-
-fn collect_yaml(folder: &Path, paths: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
-        .with_context(|| format!("cannot list {}", folder.display()))?
-        .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect_yaml(&entry, paths)?;
-        } else if entry
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml")
-        {
-            paths.push(entry);
-        }
-    }
-    Ok(())
-}
-
 fn load(path: &Path, at: Option<jiff::Timestamp>) -> Result<(Vec<(String, String)>, Loaded)> {
-    let files = plan_files(path)?;
-    let sources: Vec<Source<'_>> = files
-        .iter()
-        .map(|(name, text)| Source { name, text })
-        .collect();
-    let loaded = plan::load(&sources, at.unwrap_or_else(jiff::Timestamp::now));
-    Ok((files, loaded))
+    plan_files::load(path, at.unwrap_or_else(jiff::Timestamp::now)).map_err(anyhow::Error::msg)
 }
 
 fn summary(path: &Path, loaded: &Loaded) -> String {

@@ -1,3 +1,4 @@
 //! The `muster` binary as a user runs it: exit codes, output formats, files written.
 
 mod plan;
+mod serve;

@@ -1,0 +1,82 @@
+//! Fills a database with incidents for benchmarks: `seed DATABASE PLAN COUNT`.
+//!
+//! Incidents are declared through the engine (so every one has a real, verifiable chain), spread
+//! over the year before now, with the plan's severities in turn; nine in ten are resolved. The
+//! ids of the incidents left open are printed, one per line, for load generators to write to.
+
+use std::sync::Arc;
+
+use muster_core::access::Role;
+use muster_core::incident::Command;
+use muster_engine::{Engine, ManualClock, Principal, RunningPlan, plan_files};
+use muster_store::AnyStore;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, database, plan_path, count] = args.as_slice() else {
+        return Err("usage: seed DATABASE PLAN COUNT".into());
+    };
+    let count: u32 = count.parse()?;
+    let now = jiff::Timestamp::now();
+    let (_, loaded) = plan_files::load(std::path::Path::new(plan_path), now)?;
+    let plan = loaded.clean_plan().cloned().ok_or("the plan has errors")?;
+    let severities: Vec<String> = plan.severities.iter().map(|s| s.id.to_string()).collect();
+    let start = now.as_millisecond() - 365 * 86_400_000;
+    let step = 365 * 86_400_000 / i64::from(count.max(1));
+    let clock = Arc::new(ManualClock::new(start));
+    let store = AnyStore::open(database).await?;
+    let engine = Arc::new(Engine::new(
+        store,
+        RunningPlan {
+            plan,
+            path: None,
+            loaded_at: start,
+            warnings: Vec::new(),
+        },
+        clock.clone(),
+    ));
+    let principal = Principal {
+        name: "seed".into(),
+        role: Role::Admin,
+        person: None,
+    };
+    for n in 0..count {
+        clock.advance(step);
+        let declare = Command::Declare {
+            title: format!("Seeded incident {n}"),
+            scenario: None,
+            severity: Some(severities[n as usize % severities.len()].as_str().into()),
+            urgent: None,
+            important: None,
+            category: None,
+            summary: None,
+            started_at: None,
+            detected_at: None,
+            drill: n % 20 == 0,
+            tags: if n % 7 == 0 {
+                vec!["chain-halt".into()]
+            } else {
+                Vec::new()
+            },
+        };
+        let outcome = engine.declare(&principal, &declare).await?;
+        if n % 10 == 0 {
+            println!("{}", outcome.incident.id);
+        } else {
+            engine
+                .execute(
+                    &principal,
+                    &outcome.incident.id,
+                    &Command::Resolve {
+                        summary: "seeded".into(),
+                    },
+                )
+                .await?;
+        }
+        if n % 10_000 == 0 {
+            eprintln!("seeded {n} of {count}");
+        }
+    }
+    Ok(())
+}

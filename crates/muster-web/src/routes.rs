@@ -1,0 +1,490 @@
+//! The one table of routes. The router is built from it (path, method, handler and the guard for
+//! its least role) and so is the OpenAPI document (summary, parameters, bodies, responses,
+//! security), so what is served and what is documented cannot drift apart.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use muster_core::access::Role;
+use muster_core::incident::{Command, IncidentId};
+use muster_engine::Engine;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use crate::auth::{self, Guard};
+use crate::body::{
+    Audit, CommandOutcome, CreatedToken, Health, IncidentDetail, IncidentList, NewToken, PlanBody,
+    Ready, ReloadedPlan, Timeline, TokenList,
+};
+use crate::{BODY_LIMIT, handlers};
+
+/// Produces a schema (usually a `$ref` into `components.schemas`) for the document.
+pub(crate) type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+pub(crate) fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads; never changes anything.
+    Get,
+    /// Creates or changes something.
+    Post,
+    /// Removes (for tokens: revokes) something.
+    Delete,
+}
+
+impl Method {
+    /// The method as sent on the wire, e.g. `GET`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// Where a parameter is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum In {
+    Path,
+    Query,
+}
+
+/// A path or query parameter.
+#[derive(Debug)]
+pub(crate) struct Param {
+    pub name: &'static str,
+    pub location: In,
+    pub description: &'static str,
+    pub schema: SchemaFn,
+    /// A comma-separated list (OpenAPI `style: form, explode: false`).
+    pub comma_list: bool,
+}
+
+/// A response body: status, what it means, and its schema (none for an empty body).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub description: &'static str,
+    pub schema: Option<SchemaFn>,
+}
+
+/// One route: how it is served and how it is documented.
+#[derive(Debug)]
+pub struct Route {
+    method: Method,
+    path: &'static str,
+    pub(crate) operation: &'static str,
+    pub(crate) tag: &'static str,
+    summary: &'static str,
+    pub(crate) description: &'static str,
+    role: Option<Role>,
+    pub(crate) parameters: &'static [Param],
+    pub(crate) body: Option<SchemaFn>,
+    pub(crate) reply: Reply,
+    /// Failures particular to this route, beyond those of authentication and body parsing.
+    pub(crate) failures: &'static [(u16, &'static str)],
+    handler: fn(MethodFilter) -> MethodRouter<Arc<Engine>>,
+}
+
+impl Route {
+    /// The HTTP method the route answers.
+    #[must_use]
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The path template, with parameters in braces (`/api/incidents/{id}`), as axum and OpenAPI
+    /// both write it.
+    #[must_use]
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// A one-line description, as the OpenAPI document gives it.
+    #[must_use]
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// The least role a token needs; `None` for routes open to anyone.
+    #[must_use]
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// Whether the route reads a JSON body.
+    #[must_use]
+    pub fn takes_body(&self) -> bool {
+        self.body.is_some()
+    }
+}
+
+const INCIDENT_ID: Param = Param {
+    name: "id",
+    location: In::Path,
+    description: "The incident's id, e.g. INC-20251207-001.",
+    schema: schema::<IncidentId>,
+    comma_list: false,
+};
+
+const TOKEN_NAME: Param = Param {
+    name: "name",
+    location: In::Path,
+    description: "The token's name.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+fn declaration(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<Command>();
+    Schema::new_ref(format!("{}Declaration", crate::openapi::SCHEMAS))
+}
+
+/// Every route the API serves.
+#[must_use]
+pub fn routes() -> &'static [Route] {
+    static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(table);
+    &ROUTES
+}
+
+fn table() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::Get,
+            path: "/healthz",
+            operation: "health",
+            tag: "service",
+            summary: "Whether the process answers",
+            description: "Always 200 while the server runs; needs no token.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The server is up.",
+                schema: Some(schema::<Health>),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::health),
+        },
+        Route {
+            method: Method::Get,
+            path: "/readyz",
+            operation: "ready",
+            tag: "service",
+            summary: "Whether the server can serve requests",
+            description: "200 when the database answers, 503 otherwise; needs no token.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The database answers.",
+                schema: Some(schema::<Ready>),
+            },
+            failures: &[(503, "The database does not answer (`not-ready`).")],
+            handler: |filter| on(filter, handlers::ready),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/openapi.json",
+            operation: "openapi",
+            tag: "service",
+            summary: "This API's OpenAPI 3.1 document",
+            description: "Needs no token.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The OpenAPI document.",
+                schema: Some(|_| schemars::json_schema!({"type": "object"})),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::openapi),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/plan",
+            operation: "getPlan",
+            tag: "plan",
+            summary: "The plan in force",
+            description: "The running plan as JSON, where it was loaded from, when, and the warnings it was accepted with.",
+            role: Some(Role::Viewer),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The running plan.",
+                schema: Some(schema::<PlanBody<'static>>),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::plan),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/plan/reload",
+            operation: "reloadPlan",
+            tag: "plan",
+            summary: "Re-read the plan from its file",
+            description: "The new plan takes effect only if it checks without errors; otherwise the running plan stays and the diagnostics are returned. Takes no body.",
+            role: Some(Role::Admin),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The new plan is in force.",
+                schema: Some(schema::<ReloadedPlan<'static>>),
+            },
+            failures: &[
+                (409, "The plan was not loaded from a file (`no-plan-path`)."),
+                (
+                    422,
+                    "The new plan has errors (`plan-invalid`, with `diagnostics`) or cannot be read (`plan-unreadable`); the running plan stays.",
+                ),
+            ],
+            handler: |filter| on(filter, handlers::reload_plan),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/incidents",
+            operation: "listIncidents",
+            tag: "incidents",
+            summary: "List incidents",
+            description: "Most recently declared first. Every parameter narrows the list; an unknown parameter or a bad value is refused (`invalid-query`).",
+            role: Some(Role::Viewer),
+            parameters: crate::query::parameters(),
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "One page of matching incidents and how many match in all.",
+                schema: Some(schema::<IncidentList>),
+            },
+            failures: &[(
+                400,
+                "An unknown parameter or a bad value (`invalid-query`).",
+            )],
+            handler: |filter| on(filter, handlers::list_incidents),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/incidents",
+            operation: "declareIncident",
+            tag: "incidents",
+            summary: "Declare an incident",
+            description: "The body is a declare command; its `command` field may be left out. Severity comes from `severity`, from `urgent` and `important`, or from the scenario.",
+            role: Some(Role::Responder),
+            parameters: &[],
+            body: Some(declaration),
+            reply: Reply {
+                status: 201,
+                description: "The incident was declared; `Location` names it.",
+                schema: Some(schema::<CommandOutcome>),
+            },
+            failures: &[(
+                422,
+                "The plan's rules refuse the declaration (e.g. `unknown-reference`, `missing-severity`, `time-order`).",
+            )],
+            handler: |filter| on(filter, handlers::declare),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/incidents/{id}",
+            operation: "getIncident",
+            tag: "incidents",
+            summary: "An incident and its checklist",
+            description: "The incident's state with its runbook checklist.",
+            role: Some(Role::Viewer),
+            parameters: &[INCIDENT_ID],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The incident.",
+                schema: Some(schema::<IncidentDetail>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (404, "There is no such incident (`unknown-incident`)."),
+            ],
+            handler: |filter| on(filter, handlers::incident),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/incidents/{id}/timeline",
+            operation: "getTimeline",
+            tag: "incidents",
+            summary: "An incident's events in order",
+            description: "Every event, each chained to the one before by its hash.",
+            role: Some(Role::Viewer),
+            parameters: &[INCIDENT_ID],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The timeline.",
+                schema: Some(schema::<Timeline>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (404, "There is no such incident (`unknown-incident`)."),
+            ],
+            handler: |filter| on(filter, handlers::timeline),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/incidents/{id}/commands",
+            operation: "runCommand",
+            tag: "incidents",
+            summary: "Apply a command to an incident",
+            description: "The body is a command tagged by `command`, e.g. `{\"command\":\"acknowledge\"}`. A refused command changes nothing.",
+            role: Some(Role::Responder),
+            parameters: &[INCIDENT_ID],
+            body: Some(schema::<Command>),
+            reply: Reply {
+                status: 200,
+                description: "The command was applied.",
+                schema: Some(schema::<CommandOutcome>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (
+                    403,
+                    "An approval is not the caller's own to give (`forbidden`).",
+                ),
+                (404, "There is no such incident (`unknown-incident`)."),
+                (
+                    409,
+                    "The incident's state does not allow it (e.g. `invalid-transition`, `incident-finished`, `no-change`, `needs-approval`).",
+                ),
+                (
+                    422,
+                    "The plan's rules refuse the command (e.g. `unknown-reference`, `missing-text`, `not-an-approver`).",
+                ),
+                (
+                    503,
+                    "Too many writers on this incident at once (`busy`); retry after `Retry-After` seconds.",
+                ),
+            ],
+            handler: |filter| on(filter, handlers::command),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/audit",
+            operation: "verifyAudit",
+            tag: "admin",
+            summary: "Verify every incident's hash chain",
+            description: "Recomputes each chain from the stored bytes; 200 whether or not a chain is broken (see `clean`).",
+            role: Some(Role::Admin),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The audit report.",
+                schema: Some(schema::<Audit>),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::audit),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/tokens",
+            operation: "listTokens",
+            tag: "admin",
+            summary: "List API tokens",
+            description: "Names, roles and dates; secrets are never stored or shown.",
+            role: Some(Role::Admin),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "Every token, revoked ones included.",
+                schema: Some(schema::<TokenList>),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::tokens),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/tokens",
+            operation: "createToken",
+            tag: "admin",
+            summary: "Create an API token",
+            description: "The secret is in the response and shown this once.",
+            role: Some(Role::Admin),
+            parameters: &[],
+            body: Some(schema::<NewToken>),
+            reply: Reply {
+                status: 201,
+                description: "The token was created.",
+                schema: Some(schema::<CreatedToken>),
+            },
+            failures: &[
+                (409, "A token by that name exists (`token-exists`)."),
+                (
+                    422,
+                    "The name is unusable or the person is not in the plan (`invalid-token-request`).",
+                ),
+            ],
+            handler: |filter| on(filter, handlers::create_token),
+        },
+        Route {
+            method: Method::Delete,
+            path: "/api/tokens/{name}",
+            operation: "revokeToken",
+            tag: "admin",
+            summary: "Revoke an API token",
+            description: "The token stops working at once; it stays listed as revoked.",
+            role: Some(Role::Admin),
+            parameters: &[TOKEN_NAME],
+            body: None,
+            reply: Reply {
+                status: 204,
+                description: "The token is revoked.",
+                schema: None,
+            },
+            failures: &[(
+                404,
+                "There is no valid token by that name (`unknown-token`).",
+            )],
+            handler: |filter| on(filter, handlers::revoke_token),
+        },
+    ]
+}
+
+/// The API over `engine`, built from [`routes`].
+pub(crate) fn build(engine: Arc<Engine>) -> Router {
+    let mut router = Router::new();
+    for route in routes() {
+        let mut endpoint = (route.handler)(route.method.filter());
+        if let Some(role) = route.role {
+            endpoint = endpoint.route_layer(axum::middleware::from_fn_with_state(
+                Guard {
+                    engine: engine.clone(),
+                    role,
+                },
+                auth::guard,
+            ));
+        }
+        router = router.route(route.path, endpoint);
+    }
+    router
+        .fallback(handlers::no_route)
+        .method_not_allowed_fallback(handlers::wrong_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(handlers::log_request))
+        .with_state(engine)
+}

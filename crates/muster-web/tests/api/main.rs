@@ -1,0 +1,245 @@
+//! The API over real HTTP: a server on a loopback port, an engine on a fresh SQLite file, the
+//! example start-up plan, and a client sending what real clients send.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use muster_core::access::Role;
+use muster_engine::{Engine, RunningPlan, SystemClock, plan_files};
+use muster_store::{AnyStore, Store};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+mod documentation;
+mod errors;
+mod incidents;
+mod plan;
+mod tokens;
+
+/// A running server with a token of each role.
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    engine: Arc<Engine>,
+    plan_path: PathBuf,
+    admin: String,
+    responder: String,
+    viewer: String,
+    revoked: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// What came back.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    /// The error code of an error answer.
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+
+    #[track_caller]
+    fn expect(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{self:?}");
+        assert_eq!(self.code(), code, "{self:?}");
+        assert!(!self.message().is_empty(), "{self:?}");
+    }
+}
+
+fn example_plan() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/startup.yaml")
+}
+
+impl Server {
+    async fn start() -> Server {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let plan_path = dir.path().join("plan.yaml");
+        std::fs::copy(example_plan(), &plan_path).unwrap();
+        let now = jiff::Timestamp::now();
+        let (_, loaded) = plan_files::load(&plan_path, now).unwrap();
+        let plan = loaded
+            .clean_plan()
+            .cloned()
+            .expect("the example plan has no errors");
+        let running = RunningPlan {
+            plan,
+            path: Some(plan_path.clone()),
+            loaded_at: now.as_millisecond(),
+            warnings: loaded.diagnostics,
+        };
+        let database = dir.path().join("muster.db");
+        let store = AnyStore::open(database.to_str().unwrap()).await.unwrap();
+        let engine = Arc::new(Engine::new(store, running, Arc::new(SystemClock)));
+        let admin = engine
+            .create_token("admin", Role::Admin, None)
+            .await
+            .unwrap();
+        let responder = engine
+            .create_token("responder", Role::Responder, None)
+            .await
+            .unwrap();
+        let viewer = engine
+            .create_token("viewer", Role::Viewer, None)
+            .await
+            .unwrap();
+        let revoked = engine
+            .create_token("gone", Role::Admin, None)
+            .await
+            .unwrap();
+        assert!(
+            engine
+                .store()
+                .revoke_token("gone", engine.now())
+                .await
+                .unwrap()
+        );
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(muster_web::serve(engine.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            base,
+            client: reqwest::Client::new(),
+            engine,
+            plan_path,
+            admin,
+            responder,
+            viewer,
+            revoked,
+            stop,
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Shuts the server down gracefully and checks it stopped cleanly.
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+
+    /// Sends a request; `body` is sent as it is with `Content-Type: application/json`.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        content_type: Option<&str>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header(CONTENT_TYPE, content_type);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                panic!(
+                    "{status} answer is not JSON ({error}): {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, Some(token), None, None).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: &Value) -> Answer {
+        self.post_raw(path, token, body.to_string()).await
+    }
+
+    async fn post_raw(&self, path: &str, token: &str, body: String) -> Answer {
+        self.send(
+            Method::POST,
+            path,
+            Some(token),
+            Some(body),
+            Some("application/json"),
+        )
+        .await
+    }
+
+    /// Declares an incident of `scenario`; returns its id.
+    async fn declare(&self, title: &str, scenario: &str) -> String {
+        let answer = self
+            .post(
+                "/api/incidents",
+                &self.responder,
+                &json!({"title": title, "scenario": scenario}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.body["incident"]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn command(&self, id: &str, command: &Value) -> Answer {
+        self.post(
+            &format!("/api/incidents/{id}/commands"),
+            &self.responder,
+            command,
+        )
+        .await
+    }
+
+    async fn timeline_len(&self, id: &str) -> usize {
+        let answer = self
+            .get(&format!("/api/incidents/{id}/timeline"), &self.viewer)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body["events"].as_array().unwrap().len()
+    }
+
+    async fn total(&self) -> u64 {
+        let answer = self.get("/api/incidents", &self.viewer).await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body["total"].as_u64().unwrap()
+    }
+}
+
+/// The scenario ids of the example plan, read from the file.
+fn scenarios() -> Vec<String> {
+    let (_, loaded) = plan_files::load(&example_plan(), jiff::Timestamp::now()).unwrap();
+    loaded
+        .plan
+        .expect("the example plan loads")
+        .scenarios
+        .iter()
+        .map(|scenario| scenario.id.to_string())
+        .collect()
+}

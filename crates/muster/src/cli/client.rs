@@ -1,0 +1,120 @@
+//! The CLI's side of the JSON API: where the server is, which token to send, and errors a person
+//! can act on (server not running, token refused, command rejected and why).
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// The Muster server.
+    #[arg(
+        long,
+        env = "MUSTER_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub url: String,
+    /// An API token (`muster token create` makes one).
+    #[arg(long, env = "MUSTER_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print the server's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// A failed call, already worded for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The server refused the request (4xx): exit 1.
+    #[error("{0}")]
+    Refused(String),
+    /// The server could not be reached, or failed: exit 2.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    pub fn new(args: &ServerArgs) -> Result<Self> {
+        let token = args
+            .token
+            .clone()
+            .filter(|token| !token.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow!("no token: set MUSTER_TOKEN or pass --token (an admin creates one with `muster token create`)")
+            })?;
+        // One TLS stack in the whole tree: rustls with ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("muster-cli/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            http,
+            base: args.url.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, CallError> {
+        let request = self.http.get(format!("{}{path}", self.base)).query(query);
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, CallError> {
+        let request = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, CallError> {
+        let response = request
+            .bearer_auth(self.token.trim())
+            .send()
+            .await
+            .map_err(|error| self.unreachable(&error))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|error| self.unreachable(&error))?;
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        let code = body["error"]["code"].as_str().unwrap_or("");
+        let message = body["error"]["message"]
+            .as_str()
+            .map_or_else(|| text.trim().to_owned(), str::to_owned);
+        Err(match status {
+            StatusCode::UNAUTHORIZED => {
+                CallError::Refused(format!("the server refused the token ({code}): {message}"))
+            }
+            StatusCode::FORBIDDEN => CallError::Refused(format!("not allowed: {message}")),
+            status if status.is_client_error() => {
+                CallError::Refused(format!("refused ({code}): {message}"))
+            }
+            status => CallError::Unavailable(format!("the server failed ({status}): {message}")),
+        })
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> CallError {
+        let mut cause = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            cause = inner.to_string();
+            source = inner.source();
+        }
+        CallError::Unavailable(format!(
+            "cannot reach the Muster server at {}: {cause}; is `muster serve` running there? (set MUSTER_URL or --url)",
+            self.base
+        ))
+    }
+}

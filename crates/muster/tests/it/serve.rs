@@ -1,0 +1,476 @@
+//! `muster serve` end to end: a real server process on a temporary SQLite file, then on a fresh
+//! PostgreSQL database, driven by the real CLI (`muster token`, `muster incident`, `muster audit`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use muster_core::incident::IncidentId;
+use muster_core::incident::signature::{approval_message, sign_eth_personal};
+use serde_json::Value;
+
+/// Anvil's published development keys; the example plan gives mara, daniel and yuki these
+/// accounts so drills can be signed locally.
+const MARA_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const DANIEL_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+fn example_plan() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/smart-contract-protocol.yaml")
+}
+
+fn muster(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster"));
+    command.args(args).env("NO_COLOR", "1");
+    for key in [
+        "MUSTER_URL",
+        "MUSTER_TOKEN",
+        "MUSTER_DATABASE_URL",
+        "MUSTER_PLAN",
+    ] {
+        command.env_remove(key);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the muster binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// A running `muster serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    database: String,
+}
+
+impl Server {
+    fn start(database: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .arg("--plan")
+            .arg(example_plan())
+            .env("MUSTER_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("muster serve starts");
+        // The server prints its address once it is listening; reading the line waits for that.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            database: database.to_owned(),
+        }
+    }
+
+    fn token(&self, name: &str, role: &str, person: Option<&str>) -> String {
+        let mut args = vec![
+            "token",
+            "create",
+            "--name",
+            name,
+            "--role",
+            role,
+            "--database",
+            &self.database,
+        ];
+        if let Some(person) = person {
+            args.extend(["--person", person]);
+        }
+        ok(&muster(&args, &[])).trim().to_owned()
+    }
+
+    /// Runs `muster incident …` against this server with a token.
+    fn incident(&self, token: &str, args: &[&str]) -> Output {
+        let mut full = vec!["incident"];
+        full.extend(args);
+        muster(&full, &[("MUSTER_URL", &self.url), ("MUSTER_TOKEN", token)])
+    }
+
+    fn json(&self, token: &str, args: &[&str]) -> Value {
+        let mut full = args.to_vec();
+        full.push("--json");
+        serde_json::from_str(&ok(&self.incident(token, &full))).expect("--json prints JSON")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sign(key: &str, id: &str, approver: &str) -> String {
+    let id: IncidentId = id.parse().expect("an incident id");
+    sign_eth_personal(
+        key,
+        &approval_message(&id, &"pause-protocol".into(), &approver.into()),
+    )
+    .expect("a development key signs")
+}
+
+/// The whole life of an exploit incident, as the responders would run it.
+fn incident_life(database: &str) {
+    let server = Server::start(database);
+    let admin = server.token("admin", "admin", None);
+    let lena = server.token("lena", "responder", Some("lena"));
+    let mara = server.token("mara", "responder", Some("mara"));
+    let daniel = server.token("daniel", "responder", Some("daniel"));
+    let viewer = server.token("dashboard", "viewer", None);
+
+    let declared = server.json(
+        &lena,
+        &[
+            "declare",
+            "--title",
+            "Pool drained through the flash-loan path",
+            "--scenario",
+            "treasury-drain",
+        ],
+    );
+    let id = declared["incident"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    assert!(id.starts_with("INC-") && id.ends_with("-001"), "{id}");
+    assert_eq!(declared["incident"]["severity"], "P0");
+    assert_eq!(declared["incident"]["runbook"], "contract-exploit");
+
+    ok(&server.incident(&lena, &["ack", &id]));
+    ok(&server.incident(&lena, &["assign", &id, "incident-commander", "lena"]));
+    ok(&server.incident(&lena, &["status", &id, "investigating"]));
+    ok(&server.incident(&lena, &["step", &id, "confirm"]));
+
+    // The pause is gated by the signers' decision: refused before quorum, with the reason.
+    let refused = server.incident(&lena, &["step", &id, "pause"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("needs-approval"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("0 of 2"), "{}", stderr(&refused));
+
+    ok(&server.incident(
+        &lena,
+        &[
+            "request",
+            &id,
+            "pause-protocol",
+            "--reason",
+            "funds still at risk",
+        ],
+    ));
+    // An unsigned approval does not count; a signature for someone else is refused.
+    let unsigned = server.incident(&mara, &["approve", &id, "pause-protocol", "--as", "mara"]);
+    assert!(
+        stderr(&unsigned).contains("signature-required"),
+        "{}",
+        stderr(&unsigned)
+    );
+    let forged = server.incident(
+        &mara,
+        &[
+            "approve",
+            &id,
+            "pause-protocol",
+            "--as",
+            "mara",
+            "--signature",
+            &sign(DANIEL_KEY, &id, "mara"),
+        ],
+    );
+    assert!(
+        stderr(&forged).contains("bad-signature"),
+        "{}",
+        stderr(&forged)
+    );
+    // A token that acts for mara cannot approve as daniel.
+    let impersonation = server.incident(
+        &mara,
+        &[
+            "approve",
+            &id,
+            "pause-protocol",
+            "--as",
+            "daniel",
+            "--signature",
+            &sign(DANIEL_KEY, &id, "daniel"),
+        ],
+    );
+    assert!(
+        stderr(&impersonation).contains("not allowed"),
+        "{}",
+        stderr(&impersonation)
+    );
+
+    ok(&server.incident(
+        &mara,
+        &[
+            "approve",
+            &id,
+            "pause-protocol",
+            "--as",
+            "mara",
+            "--signature",
+            &sign(MARA_KEY, &id, "mara"),
+        ],
+    ));
+    let still = server.incident(&lena, &["step", &id, "pause"]);
+    assert!(stderr(&still).contains("1 of 2"), "{}", stderr(&still));
+    ok(&server.incident(
+        &daniel,
+        &[
+            "approve",
+            &id,
+            "pause-protocol",
+            "--as",
+            "daniel",
+            "--signature",
+            &sign(DANIEL_KEY, &id, "daniel"),
+        ],
+    ));
+    ok(&server.incident(
+        &lena,
+        &["step", &id, "pause", "--note", "Paused event seen"],
+    ));
+    ok(&server.incident(&lena, &["note", &id, "Attacker contract identified"]));
+
+    // Resolving needs a summary; the CLI demands it and the server refuses a blank one.
+    let blank = server.incident(&lena, &["resolve", &id, "--summary", " "]);
+    assert_eq!(blank.status.code(), Some(1));
+    assert!(
+        stderr(&blank).contains("missing-text"),
+        "{}",
+        stderr(&blank)
+    );
+    ok(&server.incident(
+        &lena,
+        &[
+            "resolve",
+            &id,
+            "--summary",
+            "Pool paused, exploit path closed",
+        ],
+    ));
+
+    // A viewer reads but cannot write.
+    let shown = ok(&server.incident(&viewer, &["show", &id]));
+    assert!(shown.contains("resolved"), "{shown}");
+    assert!(shown.contains("[x] pause"), "{shown}");
+    assert!(shown.contains("[x] confirm"), "{shown}");
+    let denied = server.incident(&viewer, &["note", &id, "drive-by"]);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stderr(&denied).contains("not allowed"),
+        "{}",
+        stderr(&denied)
+    );
+
+    let timeline = server.json(&viewer, &["timeline", &id]);
+    let kinds: Vec<&str> = timeline["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| event["kind"]["type"].as_str().expect("a kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "acknowledged",
+            "role_assigned",
+            "status_changed",
+            "step_completed",
+            "decision_requested",
+            "approval_given",
+            "approval_given",
+            "step_completed",
+            "note_added",
+            "resolved",
+        ]
+    );
+    let actors: Vec<&str> = timeline["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| event["actor"].as_str().expect("an actor"))
+        .collect();
+    assert_eq!(actors[6], "mara");
+    assert_eq!(actors[7], "daniel");
+    let human = ok(&server.incident(&viewer, &["timeline", &id]));
+    assert_eq!(human.lines().count(), kinds.len(), "{human}");
+
+    let listed = server.json(&admin, &["list", "--finished"]);
+    assert_eq!(listed["total"], 1);
+    let open = server.json(&admin, &["list", "--open"]);
+    assert_eq!(open["total"], 0);
+
+    drop(server);
+    let verified = muster(&["audit", "verify", "--database", database], &[]);
+    assert!(
+        ok(&verified).contains("every chain holds"),
+        "{}",
+        stdout(&verified)
+    );
+
+    // Someone with database access turns mara's approval into "mora"'s: one byte.
+    forge_one_byte(database, &id, 7);
+    let audit = muster(&["audit", "verify", "--database", database], &[]);
+    assert_eq!(audit.status.code(), Some(1), "{}", stdout(&audit));
+    assert!(
+        stdout(&audit).contains(&format!("BROKEN {id} event 7:")),
+        "{}",
+        stdout(&audit)
+    );
+}
+
+/// Changes one byte of a stored event's body behind Muster's back, as an attacker with database
+/// access would: the append-only triggers are switched off first.
+fn forge_one_byte(database: &str, incident: &str, seq: i64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        if database.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(database).await.expect("connects");
+            sqlx::query("ALTER TABLE events DISABLE TRIGGER USER")
+                .execute(&pool)
+                .await
+                .expect("triggers off");
+            let changed = sqlx::query(
+                "UPDATE events SET body = replace(body, '\"mara\"', '\"mora\"') WHERE incident = $1 AND seq = $2",
+            )
+            .bind(incident)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("the forgery is written");
+            assert_eq!(changed.rows_affected(), 1);
+        } else {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{database}"))
+                .await
+                .expect("opens");
+            sqlx::query("DROP TRIGGER events_refuse_update")
+                .execute(&pool)
+                .await
+                .expect("trigger dropped");
+            let changed = sqlx::query(
+                "UPDATE events SET body = replace(body, '\"mara\"', '\"mora\"') WHERE incident = ?1 AND seq = ?2",
+            )
+            .bind(incident)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .expect("the forgery is written");
+            assert_eq!(changed.rows_affected(), 1);
+        }
+    });
+}
+
+fn sqlite_database(dir: &tempfile::TempDir) -> String {
+    dir.path().join("muster.db").display().to_string()
+}
+
+#[test]
+fn an_incident_is_worked_end_to_end_on_sqlite() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    incident_life(&sqlite_database(&dir));
+}
+
+fn scratch_postgres() -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(muster_store::testing::scratch_postgres_url())
+}
+
+#[test]
+fn an_incident_is_worked_end_to_end_on_postgres() {
+    incident_life(&scratch_postgres());
+}
+
+#[test]
+fn the_client_says_when_the_server_cannot_be_reached_or_refuses_the_token() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = sqlite_database(&dir);
+    let server = Server::start(&database);
+    let bad = server.incident("mst_not-a-real-token", &["list"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("refused the token"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let url = server.url.clone();
+    drop(server);
+    let unreachable = muster(
+        &["incident", "list"],
+        &[("MUSTER_URL", &url), ("MUSTER_TOKEN", "mst_x")],
+    );
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(
+        stderr(&unreachable).contains("cannot reach the Muster server"),
+        "{}",
+        stderr(&unreachable)
+    );
+
+    let missing = muster(&["incident", "list"], &[("MUSTER_URL", &url)]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("MUSTER_TOKEN"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn serve_refuses_an_unknown_database_scheme_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("mysql://{}/muster", dir.path().display());
+    let output = muster(
+        &["serve", "--listen", "127.0.0.1:0", "--database", &url],
+        &[(
+            "MUSTER_PLAN",
+            example_plan().to_str().expect("a UTF-8 path"),
+        )],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a database Muster can use"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("listable").count(), 0);
+}
