@@ -206,6 +206,17 @@ impl Engine {
             }));
         }
         principal.may_approve(command)?;
+        // An acknowledgement without a name is the caller's own, when the token acts for someone.
+        let defaulted;
+        let command = match (command, &principal.person) {
+            (Command::Acknowledge { person: None }, Some(person)) => {
+                defaulted = Command::Acknowledge {
+                    person: Some(person.clone()),
+                };
+                &defaulted
+            }
+            _ => command,
+        };
         for _ in 0..MAX_ATTEMPTS {
             let head = self
                 .store

@@ -57,7 +57,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(database) if database.is_unique_violation())
 }
 
-/// The JSON stored in the `state` column of `incidents`.
+/// The JSON stored in the `state` column of `incident_states`.
 pub(crate) fn encode_state(state: &Incident) -> Result<String, StoreError> {
     serde_json::to_string(state)
         .map_err(|error| StoreError::Database(format!("cannot encode {}: {error}", state.id)))
@@ -109,14 +109,13 @@ pub(crate) async fn insert_failed<DB: Database>(
 }
 
 /// Binds an incident's projection to an upsert into `incidents`, in the column order
-/// `(id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash,
-/// state)`; `state_json` is from [`encode_state`].
+/// `(id, title, status, severity, category, drill, declared_at, updated_at, last_seq,
+/// last_hash)`. The full state goes to `incident_states` (see [`encode_state`]).
 pub(crate) fn bind_incident<'q, DB>(
     query: Query<'q, DB, DB::Arguments>,
     id: &str,
     state: &Incident,
     last_hash: &str,
-    state_json: String,
 ) -> Result<Query<'q, DB, DB::Arguments>, StoreError>
 where
     DB: Database,
@@ -141,8 +140,7 @@ where
         .bind(state.declared_at)
         .bind(state.updated_at)
         .bind(to_i64(state.last_seq, "event")?)
-        .bind(last_hash)
-        .bind(state_json))
+        .bind(last_hash))
 }
 
 /// Binds a token to an insert into `tokens`, in the column order
@@ -338,12 +336,19 @@ where
 {
     let mut count = QueryBuilder::new("SELECT COUNT(*) FROM incidents");
     push_filter(&mut count, filter);
-    let mut page = QueryBuilder::new("SELECT id, state FROM incidents");
+    // The page is chosen on the narrow `incidents` rows; only its rows' states are read.
+    let mut page = QueryBuilder::new(
+        "SELECT page.id, incident_states.state FROM (SELECT id, declared_at FROM incidents",
+    );
     push_filter(&mut page, filter);
     page.push(" ORDER BY declared_at DESC, id DESC LIMIT ")
         .push_bind(i64::from(filter.limit.clamp(1, IncidentFilter::MAX_LIMIT)))
         .push(" OFFSET ")
-        .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        .push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX))
+        .push(
+            ") AS page JOIN incident_states ON incident_states.id = page.id \
+             ORDER BY page.declared_at DESC, page.id DESC",
+        );
     (count, page)
 }
 

@@ -57,19 +57,26 @@ impl Store for PostgresStore {
         common::bind_incident(
             sqlx::query(
                 "INSERT INTO incidents \
-                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (id) DO UPDATE SET \
                      title = excluded.title, status = excluded.status, severity = excluded.severity, \
                      category = excluded.category, drill = excluded.drill, \
                      declared_at = excluded.declared_at, updated_at = excluded.updated_at, \
-                     last_seq = excluded.last_seq, last_hash = excluded.last_hash, state = excluded.state",
+                     last_seq = excluded.last_seq, last_hash = excluded.last_hash",
             ),
             &id,
             state,
             &last.hash,
-            state_json,
         )?
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO incident_states (id, state) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+        )
+        .bind(&id)
+        .bind(state_json)
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM incident_tags WHERE incident = $1")
@@ -101,10 +108,13 @@ impl Store for PostgresStore {
 
     async fn head(&self, id: &IncidentId) -> Result<Option<Head>, StoreError> {
         let what = id.to_string();
-        let row = sqlx::query("SELECT state, last_hash FROM incidents WHERE id = $1")
-            .bind(&what)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT incident_states.state, incidents.last_hash FROM incidents \
+             JOIN incident_states ON incident_states.id = incidents.id WHERE incidents.id = $1",
+        )
+        .bind(&what)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| common::head(&what, &row)).transpose()
     }
 

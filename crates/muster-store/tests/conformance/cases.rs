@@ -767,7 +767,7 @@ pub async fn raw_events_are_the_stored_bytes(fixture: &impl Fixture) {
     // So is a projection row that no longer reads as an incident.
     fixture
         .execute(&format!(
-            "UPDATE incidents SET state = '{{\"id\":' WHERE id = '{id}'"
+            "UPDATE incident_states SET state = '{{\"id\":' WHERE id = '{id}'"
         ))
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
 use muster_core::incident::IncidentId;
 use muster_core::incident::signature::{approval_message, sign_eth_personal};
@@ -60,19 +60,30 @@ struct Server {
     child: Child,
     url: String,
     database: String,
+    /// The server's log, when the test reads it.
+    log: Option<BufReader<ChildStderr>>,
 }
 
 impl Server {
     fn start(database: &str) -> Self {
+        Self::start_with(database, &example_plan(), false)
+    }
+
+    fn start_with(database: &str, plan: &Path, read_log: bool) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
             .arg("--plan")
-            .arg(example_plan())
-            .env("MUSTER_LOG", "warn")
+            .arg(plan)
+            .env("MUSTER_LOG", if read_log { "info" } else { "warn" })
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if read_log {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("muster serve starts");
+        let log = child.stderr.take().map(BufReader::new);
         // The server prints its address once it is listening; reading the line waits for that.
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("piped stdout"))
@@ -87,7 +98,30 @@ impl Server {
             child,
             url,
             database: database.to_owned(),
+            log,
         }
+    }
+
+    /// Reads the server's log up to the first line that contains `needle`; blocks until then.
+    fn log_line_with(&mut self, needle: &str) -> String {
+        let log = self.log.as_mut().expect("started with its log captured");
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = log.read_line(&mut line).expect("the log is readable");
+            assert!(read > 0, "the server stopped before logging {needle:?}");
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn hang_up(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
     }
 
     fn token(&self, name: &str, role: &str, person: Option<&str>) -> String {
@@ -164,7 +198,11 @@ fn incident_life(database: &str) {
     assert_eq!(declared["incident"]["severity"], "P0");
     assert_eq!(declared["incident"]["runbook"], "contract-exploit");
 
-    ok(&server.incident(&lena, &["ack", &id]));
+    let acked = server.json(&lena, &["ack", &id]);
+    assert_eq!(
+        acked["events"][0]["kind"]["person"], "lena",
+        "the token's person acknowledged"
+    );
     ok(&server.incident(&lena, &["assign", &id, "incident-commander", "lena"]));
     ok(&server.incident(&lena, &["status", &id, "investigating"]));
     ok(&server.incident(&lena, &["step", &id, "confirm"]));
@@ -473,4 +511,48 @@ fn serve_refuses_an_unknown_database_scheme_and_creates_nothing() {
         stderr(&output)
     );
     assert_eq!(std::fs::read_dir(dir.path()).expect("listable").count(), 0);
+}
+
+#[test]
+fn sighup_reloads_a_clean_plan_and_keeps_the_running_one_otherwise() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let plan_path = dir.path().join("plan.yaml");
+    let original = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/startup.yaml"),
+    )
+    .expect("the example reads");
+    std::fs::write(&plan_path, &original).expect("the plan is written");
+    let mut server = Server::start_with(&sqlite_database(&dir), &plan_path, true);
+    let token = server.token("ops", "responder", None);
+    let declare = |server: &Server| {
+        server.json(
+            &token,
+            &[
+                "declare",
+                "--title",
+                "Gas funds spiking",
+                "--scenario",
+                "gas-spike",
+            ],
+        )["incident"]["severity"]
+            .clone()
+    };
+    assert_eq!(declare(&server), "P2");
+
+    std::fs::write(&plan_path, "organization: {name: 3}\n").expect("a broken plan is written");
+    server.hang_up();
+    let refused = server.log_line_with("SIGHUP");
+    assert!(refused.contains("the running plan stays"), "{refused}");
+    assert_eq!(declare(&server), "P2");
+
+    let raised = original.replace(
+        "    severity: P2\n    runbook: gas-spike",
+        "    severity: P1\n    runbook: gas-spike",
+    );
+    assert_ne!(raised, original);
+    std::fs::write(&plan_path, raised).expect("the edited plan is written");
+    server.hang_up();
+    let reloaded = server.log_line_with("SIGHUP");
+    assert!(reloaded.contains("plan reloaded"), "{reloaded}");
+    assert_eq!(declare(&server), "P1");
 }
