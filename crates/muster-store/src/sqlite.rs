@@ -20,8 +20,8 @@ static MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// How long a writer waits for another to release the database before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How much of the database file readers map into memory (256 MiB).
-const MMAP_SIZE: &str = "268435456";
+/// How much of the database file each reading connection maps into memory (256 MiB).
+const READER_MMAP_SIZE: &str = "268435456";
 
 /// Reading connections kept for a database file (WAL lets readers run beside the writer).
 const READERS: u32 = 4;
@@ -65,18 +65,19 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(BUSY_TIMEOUT)
-                // Reads through memory-mapped pages: listings over large databases make far
-                // fewer system calls (each connection's own page cache is small).
-                .pragma("mmap_size", MMAP_SIZE);
+                .busy_timeout(BUSY_TIMEOUT);
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(options.clone())
                 .await
                 .map_err(cannot_open)?;
+            // Readers go through memory-mapped pages: listings over large databases make far
+            // fewer system calls than through each connection's small page cache. The mapped
+            // pages are the file's, shared with the OS cache; they count in RSS, not in the
+            // process's own (anonymous) memory.
             let pool = SqlitePoolOptions::new()
                 .max_connections(READERS)
-                .connect_with(options)
+                .connect_with(options.pragma("mmap_size", READER_MMAP_SIZE))
                 .await
                 .map_err(cannot_open)?;
             (pool, writer)
