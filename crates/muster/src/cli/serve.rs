@@ -123,7 +123,13 @@ async fn reload_on_hangup(engine: Arc<Engine>) {
         return;
     };
     while hangups.recv().await.is_some() {
-        match engine.reload_plan() {
+        // Reading and checking the plan is file IO and CPU work: off the async workers.
+        let reloading = engine.clone();
+        let Ok(outcome) = tokio::task::spawn_blocking(move || reloading.reload_plan()).await else {
+            tracing::error!("SIGHUP: the reload failed unexpectedly; the running plan stays");
+            continue;
+        };
+        match outcome {
             Ok(running) => {
                 tracing::info!(warnings = running.warnings.len(), "SIGHUP: plan reloaded");
             }
