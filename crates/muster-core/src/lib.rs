@@ -5,6 +5,7 @@
 //! contents and `now`; the crate hands back values and diagnostics.
 
 pub mod access;
+pub mod alert;
 pub mod diagnostic;
 pub mod incident;
 pub mod plan;

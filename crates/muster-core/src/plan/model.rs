@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::values::{
-    Cadence, Condition, Date, Duration, LocalDateTime, NotifyWhen, Period, RelativeTime, Target,
-    TargetKind, TimeOfWeek, TimeWindow,
+    Cadence, Condition, Date, Duration, LocalDateTime, Matcher, NotifyWhen, Period, RateLimit,
+    RelativeTime, Target, TargetKind, TimeOfWeek, TimeWindow,
 };
 
 macro_rules! identifier {
@@ -96,6 +96,10 @@ identifier!(
     /// A message template.
     TemplateId
 );
+identifier!(
+    /// A source of alerts (an Alertmanager, a PagerDuty-compatible sender, a webhook).
+    IntegrationId
+);
 
 /// The whole plan. Sections may be spread over several files of a folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -138,6 +142,13 @@ pub struct Plan {
     /// Legal and regulatory clocks.
     #[serde(default)]
     pub deadlines: Vec<Deadline>,
+    /// Where alerts come from: each integration has its own key and payload format.
+    #[serde(default)]
+    pub integrations: Vec<Integration>,
+    /// What an alert becomes, first matching rule wins: declare an incident, attach to the open
+    /// incident of its group, hold in triage, or ignore. Unmatched alerts are held in triage.
+    #[serde(default)]
+    pub routes: Vec<Route>,
     /// Notification endpoints, by id. Secrets are named by environment variable, never written here.
     #[serde(default)]
     pub channels: BTreeMap<ChannelId, Channel>,
@@ -562,6 +573,145 @@ pub struct Deadline {
     pub owner: Option<Target>,
 }
 
+/// The payload format an integration speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntegrationKind {
+    /// Prometheus Alertmanager webhook, payload version 4.
+    Alertmanager,
+    /// PagerDuty Events API v2 (`POST /v2/enqueue`); the key is the routing key.
+    Pagerduty,
+    /// Any JSON body, read through the integration's `mapping`.
+    Webhook,
+}
+
+impl IntegrationKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationKind::Alertmanager => "alertmanager",
+            IntegrationKind::Pagerduty => "pagerduty",
+            IntegrationKind::Webhook => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Integration {
+    pub id: IntegrationId,
+    #[serde(rename = "type")]
+    pub kind: IntegrationKind,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Environment variable holding the integration's key (the bearer token, or for PagerDuty
+    /// the routing key). Keys made with the API work as well.
+    #[serde(default)]
+    pub key_env: Option<String>,
+    /// Most alerts accepted per second or minute, e.g. `500/s`; more are refused with 429.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// A watchdog alert this source sends all the time; when it stops, an incident is raised.
+    #[serde(default)]
+    pub heartbeat: Option<Heartbeat>,
+    /// For `webhook` integrations: where each field of an alert is in the posted JSON.
+    #[serde(default)]
+    pub mapping: Option<WebhookMapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// Which alerts are the watchdog, e.g. `["alertname=Watchdog"]`.
+    pub matchers: Vec<Matcher>,
+    /// Raise an incident when no watchdog alert arrived for this long.
+    pub every: Duration,
+    /// Severity of the incident raised when the watchdog stops.
+    pub severity: SeverityId,
+    #[serde(default)]
+    pub category: Option<CategoryId>,
+}
+
+/// JSON Pointers (RFC 6901) into a generic webhook's body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookMapping {
+    /// Pointer to an array of alerts; without it the whole body is one alert. The other
+    /// pointers are then read inside each element.
+    #[serde(default)]
+    pub alerts: Option<String>,
+    /// The alert's identity: repeats with the same key are the same alert.
+    pub key: String,
+    pub summary: String,
+    /// The alert's status; values listed in `resolved` mean the source resolved it.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default = "default_resolved_values")]
+    pub resolved: Vec<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Label name -> pointer; labels are what routes match on.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pointer to a link for responders (a dashboard, a transaction on an explorer).
+    #[serde(default)]
+    pub link: Option<String>,
+}
+
+fn default_resolved_values() -> Vec<String> {
+    vec!["resolved".to_owned()]
+}
+
+/// What a matching alert becomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteAction {
+    /// Declare an incident, or attach to the open incident of the same group.
+    #[default]
+    Declare,
+    /// Attach to the open incident of the same group; with none, hold in triage.
+    Attach,
+    /// Hold the alert in triage for a responder to declare or dismiss.
+    Triage,
+    /// Record the alert and do nothing else.
+    Ignore,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Stable name of the rule; alert groups are keyed on it (the position when absent).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Every matcher must hold, e.g. `["alertname=TreasuryOutflow", "chain=~mainnet|base"]`.
+    /// Labels include `integration` (the integration id); empty matches every alert.
+    #[serde(default)]
+    pub matchers: Vec<Matcher>,
+    #[serde(default)]
+    pub action: RouteAction,
+    /// The potential issue; its category, severity and runbook are the defaults.
+    #[serde(default)]
+    pub scenario: Option<ScenarioId>,
+    #[serde(default)]
+    pub severity: Option<SeverityId>,
+    #[serde(default)]
+    pub urgent: Option<bool>,
+    #[serde(default)]
+    pub important: Option<bool>,
+    #[serde(default)]
+    pub category: Option<CategoryId>,
+    /// Labels whose values split alerts into groups; one open incident per group. Empty: all
+    /// alerts of this rule form one group.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Resolve the incident when every alert attached to it has been resolved by its source.
+    #[serde(default)]
+    pub auto_resolve: bool,
+    /// Tags given to incidents this rule declares.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
 /// A notification endpoint. Secrets are referenced by environment variable name (`*_env`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
@@ -583,8 +733,16 @@ pub enum Channel {
         room_id: String,
         token_env: String,
     },
+    /// Email over SMTP. The server comes from `smtp_url_env` (`smtp://host:port` for
+    /// STARTTLS when offered, `smtps://host:port` for TLS from the first byte, user and password
+    /// in the URL); the message goes to `to`, or to the paged person's address.
     Email {
+        #[serde(default)]
         to: Vec<String>,
+        #[serde(default)]
+        from: Option<String>,
+        #[serde(default)]
+        smtp_url_env: Option<String>,
     },
     Webhook {
         url: String,
@@ -630,7 +788,10 @@ impl Channel {
             }
             Channel::Webhook { secret_env, .. } => vec![secret_env],
             Channel::Pagerduty { routing_key_env } => vec![routing_key_env],
-            Channel::Email { .. } | Channel::StatusPage {} | Channel::Manual { .. } => vec![],
+            Channel::Email { smtp_url_env, .. } => {
+                smtp_url_env.iter().map(String::as_str).collect()
+            }
+            Channel::StatusPage {} | Channel::Manual { .. } => vec![],
         }
     }
 }
@@ -770,6 +931,7 @@ impl Plan {
     lookup!(runbook, runbooks, RunbookId, Runbook);
     lookup!(decision, decisions, DecisionId, Decision);
     lookup!(template, templates, TemplateId, Template);
+    lookup!(integration, integrations, IntegrationId, Integration);
 
     /// The people a reference stands for, whatever the hour: a person, a team's members, a
     /// role's primary and backup, every member of a schedule's rotations; a channel is nobody.

@@ -1414,7 +1414,9 @@ impl<'p> Document<'p> {
                 channel: Some(name),
                 ..
             } if !name.trim().is_empty() => format!("Slack {}", one_line(name)),
-            Channel::Email { to } if !to.is_empty() => format!("Email to {}", join_lines(to, ", ")),
+            Channel::Email { to, .. } if !to.is_empty() => {
+                format!("Email to {}", join_lines(to, ", "))
+            }
             // A channel named after its kind ("pagerduty") reads as the kind alone.
             other if id.as_str().eq_ignore_ascii_case(other.kind()) => {
                 kind_title(other.kind()).to_owned()
@@ -1631,7 +1633,7 @@ fn channel_where(channel: &Channel) -> String {
             room_id,
             ..
         } => format!("room {} on {}", one_line(room_id), one_line(homeserver)),
-        Channel::Email { to } => join_lines(to, ", "),
+        Channel::Email { to, .. } => join_lines(to, ", "),
         Channel::Webhook { url, .. } => one_line(url),
         Channel::StatusPage {} => "the public status page".to_owned(),
         Channel::Manual { description } => format!("by hand: {}", one_line(description)),

@@ -994,7 +994,7 @@ impl<'plan> Checker<'plan> {
                         None,
                     );
                 }
-                Channel::Email { to } => {
+                Channel::Email { to, .. } => {
                     for (address_index, address) in to.iter().enumerate() {
                         if !address.contains('@') {
                             self.error(

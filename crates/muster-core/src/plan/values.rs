@@ -64,6 +64,8 @@ pub fn check_format(format: &str, text: &str) -> Option<Result<(), String>> {
         "muster-time-window" => run::<TimeWindow>(text),
         "date" => run::<Date>(text),
         "muster-local-datetime" => run::<LocalDateTime>(text),
+        "muster-matcher" => run::<Matcher>(text),
+        "muster-rate-limit" => run::<RateLimit>(text),
         _ => return None,
     })
 }
@@ -994,3 +996,185 @@ mod tests {
         assert!("mon 24:00".parse::<TimeOfWeek>().is_err());
     }
 }
+
+/// How a matcher compares a label's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchOp {
+    /// `=`
+    Equal,
+    /// `!=`
+    NotEqual,
+    /// `=~`, the whole value matches the regular expression
+    Matches,
+    /// `!~`
+    NotMatches,
+}
+
+/// An Alertmanager-style label matcher: `alertname=Watchdog`, `severity=~critical|page`,
+/// `env!=staging`, `chain!~test.*`. The value may be written in double quotes. Regular
+/// expressions are anchored at both ends, as in Alertmanager. A label that is absent has the
+/// empty value.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub label: String,
+    pub op: MatchOp,
+    pub value: String,
+    regex: Option<regex_lite::Regex>,
+}
+
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.label == other.label && self.op == other.op && self.value == other.value
+    }
+}
+
+impl Matcher {
+    /// Whether the label's value (empty when the label is absent) satisfies this matcher.
+    #[must_use]
+    pub fn matches(&self, value: Option<&str>) -> bool {
+        let value = value.unwrap_or("");
+        match self.op {
+            MatchOp::Equal => value == self.value,
+            MatchOp::NotEqual => value != self.value,
+            MatchOp::Matches => self.regex.as_ref().is_some_and(|re| re.is_match(value)),
+            MatchOp::NotMatches => !self.regex.as_ref().is_some_and(|re| re.is_match(value)),
+        }
+    }
+}
+
+impl FromStr for Matcher {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let forms = "write LABEL=VALUE, LABEL!=VALUE, LABEL=~REGEX or LABEL!~REGEX, e.g. alertname=Watchdog";
+        let at = text
+            .find(['=', '!'])
+            .ok_or_else(|| format!("'{text}' is not a matcher; {forms}"))?;
+        let label = text[..at].trim();
+        let rest = &text[at..];
+        let (op, value) = if let Some(value) = rest.strip_prefix("=~") {
+            (MatchOp::Matches, value)
+        } else if let Some(value) = rest.strip_prefix("!~") {
+            (MatchOp::NotMatches, value)
+        } else if let Some(value) = rest.strip_prefix("!=") {
+            (MatchOp::NotEqual, value)
+        } else if let Some(value) = rest.strip_prefix('=') {
+            (MatchOp::Equal, value)
+        } else {
+            return Err(format!("'{text}' is not a matcher; {forms}"));
+        };
+        let valid_label = !label.is_empty()
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+            && !label.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_label {
+            return Err(format!(
+                "'{text}': '{label}' is not a label name (letters, digits, '_', '.', '-'); {forms}"
+            ));
+        }
+        let value = value.trim();
+        let value = match value.strip_prefix('"') {
+            Some(quoted) => quoted
+                .strip_suffix('"')
+                .ok_or_else(|| format!("'{text}': the quoted value has no closing quote"))?,
+            None => value,
+        }
+        .to_owned();
+        let regex = match op {
+            MatchOp::Matches | MatchOp::NotMatches => Some(
+                regex_lite::Regex::new(&format!("^(?:{value})$")).map_err(|why| {
+                    format!("'{text}': '{value}' is not a regular expression: {why}")
+                })?,
+            ),
+            MatchOp::Equal | MatchOp::NotEqual => None,
+        };
+        Ok(Self {
+            label: label.to_owned(),
+            op,
+            value,
+            regex,
+        })
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = match self.op {
+            MatchOp::Equal => "=",
+            MatchOp::NotEqual => "!=",
+            MatchOp::Matches => "=~",
+            MatchOp::NotMatches => "!~",
+        };
+        write!(f, "{}{op}{}", self.label, self.value)
+    }
+}
+
+string_value!(
+    Matcher,
+    "muster-matcher",
+    "A label matcher: LABEL=VALUE, LABEL!=VALUE, LABEL=~REGEX or LABEL!~REGEX.",
+    [
+        "alertname=Watchdog",
+        "severity=~critical|page",
+        "env!=staging"
+    ]
+);
+
+/// A rate: a count per second or per minute, written `500/s`, `6000/m` or `100/min`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimit {
+    pub count: u32,
+    /// The window in seconds: 1 or 60.
+    pub per_seconds: u32,
+}
+
+impl RateLimit {
+    /// Sustained events per second.
+    #[must_use]
+    pub fn per_second(self) -> f64 {
+        f64::from(self.count) / f64::from(self.per_seconds)
+    }
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let forms = "write a count per second or minute, e.g. 500/s or 6000/m";
+        let (count, unit) = text
+            .split_once('/')
+            .ok_or_else(|| format!("'{text}' is not a rate; {forms}"))?;
+        let count: u32 = count.trim().parse().map_err(|_| {
+            format!(
+                "'{text}': '{}' is not a whole number; {forms}",
+                count.trim()
+            )
+        })?;
+        if count == 0 {
+            return Err(format!(
+                "'{text}': a rate of zero would refuse every alert; {forms}"
+            ));
+        }
+        let per_seconds = match unit.trim() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            other => return Err(format!("'{text}': unknown unit '{other}'; {forms}")),
+        };
+        Ok(Self { count, per_seconds })
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = if self.per_seconds == 1 { "s" } else { "m" };
+        write!(f, "{}/{unit}", self.count)
+    }
+}
+
+string_value!(
+    RateLimit,
+    "muster-rate-limit",
+    "A rate: a count per second or per minute, e.g. 500/s or 6000/m.",
+    ["500/s", "6000/m"]
+);
