@@ -10,23 +10,32 @@
 //!   the engine decides again on the fresh state (a few times, then reports the incident busy).
 //! - The plan is swapped only for one that checks without errors.
 
+pub mod acklink;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod deliver;
+pub mod intake;
+pub mod paging;
 pub mod plan_files;
+pub mod timers;
+pub mod workers;
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use muster_core::access::Role;
 use muster_core::diagnostic::Diagnostic;
 use muster_core::incident::checklist::{ChecklistItem, checklist};
+use muster_core::incident::escalation::{self, LadderStep};
 use muster_core::incident::{
-    Command, Event, Incident, IncidentId, Link, Millis, Rejection, chain, decide,
+    Command, Event, EventKind, Incident, IncidentId, Link, Millis, Rejection, chain, decide,
 };
 use muster_core::plan::Plan;
-use muster_store::{AnyStore, IncidentFilter, IncidentPage, Store, StoreError};
+use muster_store::{AnyStore, Effects, IncidentFilter, IncidentPage, NewTimer, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 pub use audit::{AuditReport, BrokenEntry};
 pub use auth::{Principal, TokenError};
@@ -105,22 +114,96 @@ pub enum ReloadError {
     Invalid(Vec<Diagnostic>),
 }
 
+/// Reads a secret by environment variable name.
+pub type SecretLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How the engine reaches the outside world.
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// This instance's name in leases and claims.
+    pub instance: String,
+    /// Where people reach this server: the base of incident and acknowledge links.
+    pub public_url: String,
+    /// Reads secrets (integration keys, channel credentials) by variable name.
+    pub secrets: SecretLookup,
+    /// Base URLs of the notification services.
+    pub endpoints: muster_notify::Endpoints,
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("instance", &self.instance)
+            .field("public_url", &self.public_url)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        let mut suffix = [0u8; 4];
+        let _ = getrandom::fill(&mut suffix);
+        Self {
+            instance: format!("{}-{:08x}", std::process::id(), u32::from_be_bytes(suffix)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            secrets: Arc::new(|name| std::env::var(name).ok()),
+            endpoints: muster_notify::Endpoints::default(),
+        }
+    }
+}
+
+/// Wakes the background workers when there is work for them.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    pub alerts: Notify,
+    pub timers: Notify,
+    pub deliveries: Notify,
+}
+
 /// The running system: plan, store and clock.
 #[derive(Debug)]
 pub struct Engine {
     store: AnyStore,
     plan: RwLock<Arc<RunningPlan>>,
     clock: Arc<dyn Clock>,
+    options: EngineOptions,
+    wake: Wake,
+    intake: OnceLock<intake::Queue>,
+    limits: Mutex<intake::Limits>,
+    sender: OnceLock<Result<muster_notify::Sender, String>>,
+    ack_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl Engine {
     #[must_use]
     pub fn new(store: AnyStore, plan: RunningPlan, clock: Arc<dyn Clock>) -> Self {
+        Self::with_options(store, plan, clock, EngineOptions::default())
+    }
+
+    #[must_use]
+    pub fn with_options(
+        store: AnyStore,
+        plan: RunningPlan,
+        clock: Arc<dyn Clock>,
+        options: EngineOptions,
+    ) -> Self {
         Self {
             store,
             plan: RwLock::new(Arc::new(plan)),
             clock,
+            options,
+            wake: Wake::default(),
+            intake: OnceLock::new(),
+            limits: Mutex::new(intake::Limits::default()),
+            sender: OnceLock::new(),
+            ack_key: tokio::sync::OnceCell::new(),
         }
+    }
+
+    #[must_use]
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
     }
 
     #[must_use]
@@ -178,17 +261,151 @@ impl Engine {
                 message: "a new incident starts with a declare command".to_owned(),
             }));
         }
+        let outcome = self
+            .declare_as(&principal.actor(), command, Vec::new(), Effects::default())
+            .await?;
+        tracing::info!(incident = %outcome.incident.id, actor = %principal.name, "incident declared");
+        Ok(outcome)
+    }
+
+    /// Declares an incident on behalf of `actor` (a person, a token, or the system), appending
+    /// `extra` events after the declaration and committing `effects` with it.
+    pub(crate) async fn declare_as(
+        &self,
+        actor: &str,
+        command: &Command,
+        extra: Vec<EventKind>,
+        mut effects: Effects,
+    ) -> Result<Outcome, EngineError> {
         let running = self.plan();
         let now = self.now();
-        let kinds = decide(&running.plan, None, command, now).map_err(EngineError::Rejected)?;
+        let mut kinds = decide(&running.plan, None, command, now).map_err(EngineError::Rejected)?;
+        kinds.extend(extra);
         let day = local_day(&running.plan, now);
         let number = self.store.next_incident_number(day).await?;
         let id = IncidentId::new(day, number);
-        let events = seal_all(&id, None, now, &principal.actor(), kinds);
-        let incident = Incident::fold(&events).expect("a declaration starts an incident");
-        self.store.append(&events, &incident).await?;
-        tracing::info!(incident = %id, actor = %principal.name, "incident declared");
+        if let Some((_, incident)) = &mut effects.group {
+            *incident = id.to_string();
+        }
+        self.commit(&running.plan, &id, None, actor, now, kinds, effects)
+            .await
+    }
+
+    /// Seals `kinds` onto the incident's chain, adds what they set in motion (timers; the first
+    /// page when the ladder starts at once) and appends everything in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn commit(
+        &self,
+        plan: &Plan,
+        id: &IncidentId,
+        head: Option<&muster_store::Head>,
+        actor: &str,
+        now: Millis,
+        kinds: Vec<EventKind>,
+        mut effects: Effects,
+    ) -> Result<Outcome, EngineError> {
+        let link = head.map(|head| Link {
+            seq: head.incident.last_seq,
+            hash: &head.last_hash,
+        });
+        let before = head.map(|head| &head.incident);
+        let mut events = seal_all(id, link, now, actor, kinds);
+        let mut incident = events
+            .iter()
+            .fold(before.cloned(), Incident::apply)
+            .expect("a declaration starts an incident and an existing one stays one");
+        let reaction = escalation::react(plan, before, &incident, &events);
+        let subject = id.to_string();
+        if reaction.cancel_all {
+            effects.cancel_subject = Some(subject.clone());
+        }
+        for kind in &reaction.cancel {
+            effects.cancel.push(((*kind).to_owned(), subject.clone()));
+        }
+        for arm in reaction.arm {
+            // A ladder that starts at once pages in this same transaction: no timer round trip
+            // between the alert and the first notification.
+            if arm.kind == escalation::ESCALATE
+                && arm.due_at <= now
+                && let Ok(step) = serde_json::from_str::<LadderStep>(&arm.payload)
+                && let Some(page) = escalation::escalate(plan, &incident, step, now)
+            {
+                let last = events.last().expect("at least one event");
+                let sealed = chain::seal_after(
+                    id,
+                    Some(Link {
+                        seq: last.seq,
+                        hash: &last.hash,
+                    }),
+                    now,
+                    "escalation",
+                    page.event.clone(),
+                );
+                incident = Incident::apply(Some(incident), &sealed).expect("still an incident");
+                events.push(sealed);
+                effects
+                    .deliveries
+                    .extend(paging::page_deliveries(self, plan, &incident, &page, now).await);
+                if let Some(next) = &page.next {
+                    effects.schedule.push(timer(&subject, next));
+                }
+                continue;
+            }
+            effects.schedule.push(timer(&subject, &arm));
+        }
+        self.store
+            .append_with(&events, &incident, &effects, now)
+            .await?;
+        if !effects.deliveries.is_empty() {
+            self.wake.deliveries.notify_one();
+        }
+        if !effects.schedule.is_empty() {
+            self.wake.timers.notify_one();
+        }
         Ok(Outcome { incident, events })
+    }
+
+    /// Appends what `decide` makes of the incident's current state, deciding again when another
+    /// writer got there first. `None` from `decide` appends nothing (and fires `effects.fire`
+    /// alone, if set).
+    pub(crate) async fn record<F>(
+        &self,
+        id: &IncidentId,
+        actor: &str,
+        decide: F,
+    ) -> Result<Option<Outcome>, EngineError>
+    where
+        F: Fn(&Plan, &Incident, Millis) -> Option<(Vec<EventKind>, Effects)> + Send + Sync,
+    {
+        for _ in 0..MAX_ATTEMPTS {
+            let head = self
+                .store
+                .head(id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
+            let running = self.plan();
+            let now = self.now().max(head.incident.updated_at);
+            let Some((kinds, effects)) = decide(&running.plan, &head.incident, now) else {
+                return Ok(None);
+            };
+            if kinds.is_empty() {
+                if !effects.is_empty() {
+                    self.store.apply(&effects, now).await?;
+                }
+                return Ok(None);
+            }
+            match self
+                .commit(&running.plan, id, Some(&head), actor, now, kinds, effects)
+                .await
+            {
+                Ok(outcome) => return Ok(Some(outcome)),
+                Err(EngineError::Store(StoreError::Conflict { .. })) => {
+                    tracing::debug!(incident = %id, "lost a race; deciding again");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(EngineError::Busy(id.clone()))
     }
 
     /// Applies a command to an existing incident.
@@ -227,21 +444,23 @@ impl Engine {
             let now = self.now().max(head.incident.updated_at);
             let kinds = decide(&running.plan, Some(&head.incident), command, now)
                 .map_err(EngineError::Rejected)?;
-            let link = Link {
-                seq: head.incident.last_seq,
-                hash: &head.last_hash,
-            };
-            let events = seal_all(id, Some(link), now, &principal.actor(), kinds);
-            let incident = events
-                .iter()
-                .fold(Some(head.incident), Incident::apply)
-                .expect("an existing incident stays one");
-            match self.store.append(&events, &incident).await {
-                Ok(()) => return Ok(Outcome { incident, events }),
-                Err(StoreError::Conflict { .. }) => {
+            match self
+                .commit(
+                    &running.plan,
+                    id,
+                    Some(&head),
+                    &principal.actor(),
+                    now,
+                    kinds,
+                    Effects::default(),
+                )
+                .await
+            {
+                Ok(outcome) => return Ok(outcome),
+                Err(EngineError::Store(StoreError::Conflict { .. })) => {
                     tracing::debug!(incident = %id, "lost a race; deciding again");
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(error),
             }
         }
         Err(EngineError::Busy(id.clone()))
@@ -304,6 +523,15 @@ impl Engine {
             self.now(),
         )
         .await
+    }
+}
+
+fn timer(subject: &str, arm: &escalation::Arm) -> NewTimer {
+    NewTimer {
+        kind: arm.kind.to_owned(),
+        subject: subject.to_owned(),
+        due_at: arm.due_at,
+        payload: arm.payload.clone(),
     }
 }
 

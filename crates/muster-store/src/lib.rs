@@ -23,9 +23,15 @@ mod common;
 mod postgres;
 mod sqlite;
 pub mod testing;
+mod work;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use work::{
+    Accepted, AlertFilter, AlertRecord, AlertUpdate, DeliveryOutcome, DeliveryRecord,
+    DeliveryState, Disposition, Effects, NewAlertEvent, NewDelivery, NewTimer, StoredAlertEvent,
+    TimerRecord,
+};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,13 @@ pub enum StoreError {
     /// A stored row could not be read back (it was changed outside Muster, or is corrupt).
     #[error("stored data for {what} cannot be read: {reason}")]
     Corrupt { what: String, reason: String },
+    /// The timer being fired is no longer pending: another instance fired it, or it was
+    /// cancelled. Nothing of the append was kept.
+    #[error("timer {0} is no longer pending")]
+    TimerGone(i64),
+    /// The delivery's claim was taken over by another instance; its outcome was not recorded.
+    #[error("delivery {0} is no longer claimed by this instance")]
+    ClaimLost(i64),
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
@@ -175,6 +188,142 @@ pub trait Store: Send + Sync {
         &self,
         events: &[Event],
         state: &Incident,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.append_with(events, state, &NO_EFFECTS, 0)
+    }
+
+    /// [`Store::append`] with side effects committed in the same transaction (timers, deliveries,
+    /// delivery outcomes, the alert group served). `now` stamps timer and delivery changes.
+    /// [`StoreError::TimerGone`] when `effects.fire` is no longer pending.
+    fn append_with(
+        &self,
+        events: &[Event],
+        state: &Incident,
+        effects: &Effects,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Commits side effects on their own.
+    fn apply(
+        &self,
+        effects: &Effects,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores alert notifications in one transaction (group commit), skipping resends of
+    /// a stored notification (same integration and dedup identity).
+    fn accept_alerts(
+        &self,
+        batch: &[NewAlertEvent],
+    ) -> impl Future<Output = Result<Vec<Accepted>, StoreError>> + Send;
+
+    /// Stored alert events after `after`, in order.
+    fn alert_events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredAlertEvent>, StoreError>> + Send;
+
+    /// Writes processed alert states and moves the named cursor, in one transaction.
+    fn record_alerts(
+        &self,
+        updates: &[AlertUpdate],
+        cursor: &str,
+        position: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Where the named cursor stands (0 before the first record).
+    fn cursor(&self, name: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    fn alerts(
+        &self,
+        filter: &AlertFilter,
+    ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
+
+    /// The value of a server-wide setting; the first caller's `proposed` value wins and is kept.
+    fn setting(
+        &self,
+        name: &str,
+        proposed: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The incident last recorded as serving an alert group.
+    fn group_incident(
+        &self,
+        group: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Takes or renews the named lease for `holder` until `until`; `false` while another
+    /// holder's lease runs.
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Millis,
+        until: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn release_lease(
+        &self,
+        name: &str,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Claims pending timers due by `now` that nobody else holds, for `holder` until `until`.
+    fn claim_timers(
+        &self,
+        now: Millis,
+        holder: &str,
+        until: Millis,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<TimerRecord>, StoreError>> + Send;
+
+    /// When the earliest pending timer is due.
+    fn next_timer_due(&self) -> impl Future<Output = Result<Option<Millis>, StoreError>> + Send;
+
+    /// Every timer about a subject, pending or finished, oldest first.
+    fn timers(
+        &self,
+        subject: &str,
+    ) -> impl Future<Output = Result<Vec<TimerRecord>, StoreError>> + Send;
+
+    /// Claims pending deliveries due by `now` that nobody else holds.
+    fn claim_deliveries(
+        &self,
+        now: Millis,
+        holder: &str,
+        until: Millis,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+
+    /// Claims every pending delivery for a destination (due or not) that nobody else holds:
+    /// what a bundle folds in.
+    fn claim_destination(
+        &self,
+        destination: &str,
+        holder: &str,
+        now: Millis,
+        until: Millis,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+
+    /// An incident's deliveries, oldest first.
+    fn deliveries(
+        &self,
+        incident: &str,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+
+    /// When a destination was last sent to.
+    fn last_sent(
+        &self,
+        destination: &str,
+    ) -> impl Future<Output = Result<Option<Millis>, StoreError>> + Send;
+
+    /// Releases a claimed delivery to be tried at `next_at` without counting an attempt.
+    fn postpone(
+        &self,
+        id: i64,
+        holder: &str,
+        next_at: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The next incident number for a day (1, 2, …), never handed out twice.
@@ -234,6 +383,16 @@ pub trait Store: Send + Sync {
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+static NO_EFFECTS: Effects = Effects {
+    schedule: Vec::new(),
+    cancel: Vec::new(),
+    cancel_subject: None,
+    fire: None,
+    deliveries: Vec::new(),
+    outcomes: Vec::new(),
+    group: None,
+};
 
 /// The backend chosen by a database URL.
 #[derive(Debug, Clone)]
@@ -322,8 +481,119 @@ macro_rules! dispatch {
 }
 
 impl Store for AnyStore {
-    async fn append(&self, events: &[Event], state: &Incident) -> Result<(), StoreError> {
-        dispatch!(self, store => store.append(events, state))
+    async fn append_with(
+        &self,
+        events: &[Event],
+        state: &Incident,
+        effects: &Effects,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.append_with(events, state, effects, now))
+    }
+
+    async fn apply(&self, effects: &Effects, now: Millis) -> Result<(), StoreError> {
+        dispatch!(self, store => store.apply(effects, now))
+    }
+
+    async fn accept_alerts(&self, batch: &[NewAlertEvent]) -> Result<Vec<Accepted>, StoreError> {
+        dispatch!(self, store => store.accept_alerts(batch))
+    }
+
+    async fn alert_events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredAlertEvent>, StoreError> {
+        dispatch!(self, store => store.alert_events_after(after, limit))
+    }
+
+    async fn record_alerts(
+        &self,
+        updates: &[AlertUpdate],
+        cursor: &str,
+        position: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.record_alerts(updates, cursor, position))
+    }
+
+    async fn cursor(&self, name: &str) -> Result<i64, StoreError> {
+        dispatch!(self, store => store.cursor(name))
+    }
+
+    async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        dispatch!(self, store => store.alerts(filter))
+    }
+
+    async fn setting(&self, name: &str, proposed: &str) -> Result<String, StoreError> {
+        dispatch!(self, store => store.setting(name, proposed))
+    }
+
+    async fn group_incident(&self, group: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, store => store.group_incident(group))
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.acquire_lease(name, holder, now, until))
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        dispatch!(self, store => store.release_lease(name, holder))
+    }
+
+    async fn claim_timers(
+        &self,
+        now: Millis,
+        holder: &str,
+        until: Millis,
+        limit: u32,
+    ) -> Result<Vec<TimerRecord>, StoreError> {
+        dispatch!(self, store => store.claim_timers(now, holder, until, limit))
+    }
+
+    async fn next_timer_due(&self) -> Result<Option<Millis>, StoreError> {
+        dispatch!(self, store => store.next_timer_due())
+    }
+
+    async fn timers(&self, subject: &str) -> Result<Vec<TimerRecord>, StoreError> {
+        dispatch!(self, store => store.timers(subject))
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Millis,
+        holder: &str,
+        until: Millis,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dispatch!(self, store => store.claim_deliveries(now, holder, until, limit))
+    }
+
+    async fn claim_destination(
+        &self,
+        destination: &str,
+        holder: &str,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dispatch!(self, store => store.claim_destination(destination, holder, now, until))
+    }
+
+    async fn deliveries(&self, incident: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dispatch!(self, store => store.deliveries(incident))
+    }
+
+    async fn last_sent(&self, destination: &str) -> Result<Option<Millis>, StoreError> {
+        dispatch!(self, store => store.last_sent(destination))
+    }
+
+    async fn postpone(&self, id: i64, holder: &str, next_at: Millis) -> Result<(), StoreError> {
+        dispatch!(self, store => store.postpone(id, holder, next_at))
     }
 
     async fn next_incident_number(&self, day: jiff::civil::Date) -> Result<u32, StoreError> {

@@ -10,11 +10,14 @@
 //!   message that says what to do; storage details go to the log, not to the client.
 //! - Tokens are never logged: request logs carry method, path, status and duration only.
 
+mod ack;
 mod auth;
 mod body;
 mod error;
 mod handlers;
+pub mod intake;
 mod json;
+mod oncall;
 mod openapi;
 mod query;
 mod routes;

@@ -163,7 +163,7 @@ pub fn routes() -> &'static [Route] {
 }
 
 fn table() -> Vec<Route> {
-    vec![
+    let mut table = vec![
         Route {
             method: Method::Get,
             path: "/healthz",
@@ -259,6 +259,60 @@ fn table() -> Vec<Route> {
                 ),
             ],
             handler: |filter| on(filter, handlers::reload_plan),
+        },
+        // On-call
+        Route {
+            method: Method::Get,
+            path: "/api/oncall",
+            operation: "getOnCall",
+            tag: "plan",
+            summary: "Who is on call now and next",
+            description: "Every schedule of the running plan at a moment (now, or `at`): the whole shift on call then and the next hand-off. Times here are RFC 3339 strings, as in the plan, not milliseconds.",
+            role: Some(Role::Viewer),
+            parameters: &[crate::oncall::AT],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "Every schedule, now and next.",
+                schema: Some(schema::<crate::oncall::OnCall>),
+            },
+            failures: &[(
+                400,
+                "An unknown parameter or an `at` that is not an RFC 3339 time (`invalid-query`).",
+            )],
+            handler: |filter| on(filter, crate::oncall::now),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/schedules/{id}/oncall.ics",
+            operation: "getOnCallCalendar",
+            tag: "plan",
+            summary: "A schedule's shifts as an iCalendar feed",
+            description: "`text/calendar; charset=utf-8` (RFC 5545): one event per shift from 7 days ago to 90 days ahead, in UTC, each with a UID that stays the same when the feed is fetched again. Needs a viewer token or above, which calendar apps send as `?token=` because they cannot send headers; `Authorization: Bearer` works too. The token is checked in the handler, so this operation lists no security scheme.",
+            role: None,
+            parameters: &[crate::oncall::SCHEDULE_ID, crate::oncall::TOKEN],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The calendar, as `text/calendar; charset=utf-8`.",
+                schema: None,
+            },
+            failures: &[
+                (
+                    400,
+                    "An unknown query parameter, or one given twice (`invalid-query`).",
+                ),
+                (
+                    401,
+                    "The token is missing (`missing-token`), unknown (`invalid-token`) or revoked (`revoked-token`).",
+                ),
+                (404, "The plan has no such schedule (`unknown-schedule`)."),
+                (
+                    500,
+                    "The database failed (`storage`) or the schedule cannot be evaluated (`unevaluable-schedule`); details are in the server log.",
+                ),
+            ],
+            handler: |filter| on(filter, crate::oncall::calendar),
         },
         Route {
             method: Method::Get,
@@ -461,6 +515,158 @@ fn table() -> Vec<Route> {
                 "There is no valid token by that name (`unknown-token`).",
             )],
             handler: |filter| on(filter, handlers::revoke_token),
+        },
+    ];
+    table.extend(intake_routes());
+    table
+}
+
+const ACK_TOKEN: Param = Param {
+    name: "token",
+    location: In::Path,
+    description: "The signed token of an acknowledge link.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+/// Where monitoring sends alerts, and where links in notifications lead. These routes take
+/// integration keys or signed links, not API tokens.
+fn intake_routes() -> Vec<Route> {
+    const FAILURES: &[(u16, &str)] = &[
+        (
+            400,
+            "The payload is invalid; every problem is listed (`invalid-payload`).",
+        ),
+        (
+            401,
+            "No key, or a key of no integration of this kind (`missing-key`, `unknown-key`).",
+        ),
+        (413, "The body is over 512 KiB (`body-too-large`)."),
+        (415, "The body is not JSON (`unsupported-media-type`)."),
+        (
+            429,
+            "The integration is over its rate limit; see `Retry-After` (`rate-limited`).",
+        ),
+        (
+            503,
+            "The alerts could not be stored; retry (`unavailable`).",
+        ),
+    ];
+    vec![
+        Route {
+            method: Method::Post,
+            path: "/intake/alertmanager",
+            operation: "alertmanagerWebhook",
+            tag: "intake",
+            summary: "Receive an Alertmanager webhook notification",
+            description: "Prometheus Alertmanager's webhook payload, version 4. The integration \
+                is found by its key: `Authorization: Bearer KEY` (Alertmanager's \
+                `http_config.authorization.credentials`) or `?key=KEY`. Resends of a notification \
+                already stored (same fingerprint, status and start) are not stored again. \
+                202 only once the alerts are on disk.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 202,
+                description: "The alerts are stored.",
+                schema: Some(schema::<crate::intake::IntakeAccepted>),
+            },
+            failures: FAILURES,
+            handler: |filter| on(filter, crate::intake::alertmanager_webhook),
+        },
+        Route {
+            method: Method::Post,
+            path: "/intake/webhook",
+            operation: "genericWebhook",
+            tag: "intake",
+            summary: "Receive alerts from any JSON webhook",
+            description: "The body is read through the integration's `mapping` in the plan. \
+                The key is given as for Alertmanager.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 202,
+                description: "The alerts are stored.",
+                schema: Some(schema::<crate::intake::IntakeAccepted>),
+            },
+            failures: FAILURES,
+            handler: |filter| on(filter, crate::intake::generic_webhook),
+        },
+        Route {
+            method: Method::Post,
+            path: "/v2/enqueue",
+            operation: "pagerdutyEnqueue",
+            tag: "intake",
+            summary: "Receive a PagerDuty Events API v2 event",
+            description: "Compatible with PagerDuty's Events API v2: `routing_key` names the \
+                integration, `event_action` is trigger, acknowledge or resolve, `dedup_key` \
+                identifies the alert (one is made and returned for a trigger without one). \
+                Answers as PagerDuty does: 202 `{status: success, message, dedup_key}`, 400 \
+                `{status: invalid event, message, errors}`, 429 when throttled.",
+            role: None,
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 202,
+                description: "The event is stored.",
+                schema: None,
+            },
+            failures: &[
+                (400, "The event is invalid, or its routing key is unknown."),
+                (413, "The body is over 512 KiB."),
+                (
+                    429,
+                    "The integration is over its rate limit; see `Retry-After`.",
+                ),
+                (503, "The event could not be stored; retry."),
+            ],
+            handler: |filter| on(filter, crate::intake::pagerduty_enqueue),
+        },
+        Route {
+            method: Method::Get,
+            path: "/ack/{token}",
+            operation: "ackLinkPage",
+            tag: "intake",
+            summary: "Show what an acknowledge link acknowledges",
+            description: "An HTML page with a button; opening the link changes nothing (chat \
+                apps fetch links to preview them).",
+            role: None,
+            parameters: &[ACK_TOKEN],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The confirmation page.",
+                schema: None,
+            },
+            failures: &[(403, "The link is forged or expired.")],
+            handler: |filter| on(filter, crate::ack::confirm),
+        },
+        Route {
+            method: Method::Post,
+            path: "/ack/{token}",
+            operation: "ackLink",
+            tag: "intake",
+            summary: "Acknowledge through a link from a notification",
+            description: "Acknowledges as the person the link was made for. A link used again \
+                is refused with 409: the incident is already acknowledged.",
+            role: None,
+            parameters: &[ACK_TOKEN],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "Acknowledged (an HTML page).",
+                schema: None,
+            },
+            failures: &[
+                (403, "The link is forged or expired."),
+                (
+                    409,
+                    "The incident was already acknowledged, or is finished.",
+                ),
+            ],
+            handler: |filter| on(filter, crate::ack::acknowledge),
         },
     ]
 }

@@ -241,6 +241,54 @@ pub enum EventKind {
     Resolved {
         summary: String,
     },
+    /// Alerts from monitoring joined the incident (one event per processed batch).
+    AlertsAttached {
+        /// The first few alerts of the batch.
+        alerts: Vec<AttachedAlert>,
+        /// How many more the batch held beyond those listed.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        more: u64,
+        /// The last alert event (intake sequence number) included; later batches start after it.
+        through: i64,
+    },
+    /// Every alert attached to the incident has been resolved by its source.
+    AlertsResolved {
+        count: u64,
+    },
+    /// A level of the escalation policy was paged.
+    Escalated {
+        policy: String,
+        /// 1-based level and round (repeat) of the ladder.
+        level: u32,
+        round: u32,
+        targets: Vec<String>,
+        /// The people the targets reached at that moment.
+        people: Vec<PersonId>,
+    },
+    /// Nobody acknowledged within the severity's acknowledgement SLA.
+    AckOverdue {
+        sla: String,
+    },
+    /// The internal update cadence came round without an update.
+    UpdateDue {
+        every: String,
+    },
+    /// What happened to one notification: sent, being retried, given up on, or sent inside
+    /// another (bundled) notification.
+    Notified {
+        delivery: i64,
+        channel: String,
+        destination: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person: Option<PersonId>,
+        outcome: NotifyOutcome,
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+        /// Further notifications folded into this one.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        folded: u64,
+    },
     Reopened {
         reason: String,
     },
@@ -268,10 +316,40 @@ impl EventKind {
             EventKind::TagAdded { .. } => "tag_added",
             EventKind::AlertLinked { .. } => "alert_linked",
             EventKind::Resolved { .. } => "resolved",
+            EventKind::AlertsAttached { .. } => "alerts_attached",
+            EventKind::AlertsResolved { .. } => "alerts_resolved",
+            EventKind::Escalated { .. } => "escalated",
+            EventKind::AckOverdue { .. } => "ack_overdue",
+            EventKind::UpdateDue { .. } => "update_due",
+            EventKind::Notified { .. } => "notified",
             EventKind::Reopened { .. } => "reopened",
             EventKind::Closed { .. } => "closed",
         }
     }
+}
+
+/// An alert as listed on an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AttachedAlert {
+    pub integration: String,
+    pub key: String,
+    pub summary: String,
+}
+
+/// What became of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyOutcome {
+    Sent,
+    Retrying,
+    Failed,
+    /// Sent inside another notification to the same destination (bundled).
+    Folded,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// An event as stored: which incident, its place in that incident's sequence, when, by whom,

@@ -3,10 +3,11 @@
 
 pub mod chain;
 pub mod checklist;
+pub mod escalation;
 pub mod event;
 pub mod signature;
 pub mod state;
 
 pub use chain::Link;
-pub use event::{Event, EventKind, IncidentId, Millis, Status};
+pub use event::{AttachedAlert, Event, EventKind, IncidentId, Millis, NotifyOutcome, Status};
 pub use state::{Command, Incident, Rejection, decide, qualify};

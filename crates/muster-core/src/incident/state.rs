@@ -47,6 +47,15 @@ pub struct Incident {
     pub steps_done: BTreeMap<String, Millis>,
     pub decisions: BTreeMap<DecisionId, DecisionState>,
     pub notes: u32,
+    /// Alerts from monitoring attached to the incident, in all.
+    #[serde(default)]
+    pub alert_count: u64,
+    /// The last alert event (intake sequence number) attached; alert batches are attached once.
+    #[serde(default)]
+    pub alerts_through: i64,
+    /// The last escalation level paged (1-based) and its round, if any.
+    #[serde(default)]
+    pub escalation: Option<(u32, u32)>,
     pub last_seq: u64,
     pub updated_at: Millis,
 }
@@ -97,6 +106,9 @@ impl Incident {
                 steps_done: BTreeMap::new(),
                 decisions: BTreeMap::new(),
                 notes: 0,
+                alert_count: 0,
+                alerts_through: 0,
+                escalation: None,
                 last_seq: event.seq,
                 updated_at: at,
             });
@@ -105,7 +117,6 @@ impl Incident {
         incident.last_seq = event.seq;
         incident.updated_at = at;
         match &event.kind {
-            EventKind::Declared { .. } => {}
             EventKind::SeverityChanged { to, .. } => incident.severity = to.clone(),
             EventKind::CategoryChanged { to, .. } => incident.category = Some(to.clone()),
             EventKind::StatusChanged { to, .. } => {
@@ -147,6 +158,22 @@ impl Incident {
                     incident.alerts.push(alert.clone());
                 }
             }
+            EventKind::AlertsAttached {
+                alerts,
+                more,
+                through,
+            } => {
+                incident.alert_count += alerts.len() as u64 + more;
+                incident.alerts_through = incident.alerts_through.max(*through);
+            }
+            EventKind::Escalated { level, round, .. } => {
+                incident.escalation = Some((*level, *round));
+            }
+            EventKind::Declared { .. }
+            | EventKind::AlertsResolved { .. }
+            | EventKind::AckOverdue { .. }
+            | EventKind::UpdateDue { .. }
+            | EventKind::Notified { .. } => {}
             EventKind::Resolved { summary } => {
                 incident.status = Status::Resolved;
                 incident.resolved_at = Some(at);

@@ -1,6 +1,7 @@
 //! The plan as code: model, loading with positions, validation, rendering, readiness.
 
 pub mod coverage;
+pub mod ical;
 pub mod load;
 pub mod model;
 pub mod oncall;

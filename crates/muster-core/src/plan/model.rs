@@ -407,6 +407,11 @@ pub struct EscalationPolicy {
     /// How many times the whole ladder runs again when nobody acknowledges.
     #[serde(default)]
     pub repeat: u32,
+    /// Channels that page the people of each level: an email channel writes to the person's
+    /// address (unless it has a fixed `to`), a chat channel posts a message that mentions them.
+    /// Empty: every email channel without a fixed `to`.
+    #[serde(default)]
+    pub via: Vec<ChannelId>,
     pub levels: Vec<EscalationLevel>,
 }
 

@@ -1,5 +1,5 @@
-//! On-call maths: who a schedule puts on call at a moment, its shifts and gaps over a window, and
-//! whom an escalation target or policy reaches.
+//! On-call maths: who a schedule puts on call at a moment, its shifts and gaps over a window, the
+//! next hand-off, and whom an escalation target or policy reaches.
 //!
 //! Everything a schedule says is wall-clock time in its zone: hand-offs, active windows and
 //! overrides. Shift `k` of a rotation starts at `first + k * every` computed in civil time, so a
@@ -17,7 +17,9 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::plan::model::{EscalationPolicy, PersonId, Plan, Rotation, Schedule};
+use crate::plan::model::{
+    EscalationPolicy, Override, PersonId, Plan, Rotation, Schedule, ScheduleId,
+};
 use crate::plan::values::{Target, TargetKind};
 
 const MINUTES_PER_DAY: u16 = 24 * 60;
@@ -211,6 +213,123 @@ pub fn policy_gaps(
         });
     }
     Ok(gaps)
+}
+
+/// How far, in days, the functions that answer with whole shifts look before and after the moments
+/// they are asked about. A shift longer than this is cut at the horizon.
+pub const HORIZON_DAYS: i64 = 366;
+
+/// The first window searched for a whole shift, in days; widened fourfold until the shift is whole
+/// or the window reaches the horizon. Most shifts are a day or a week long.
+const FIRST_REACH_DAYS: i64 = 8;
+
+/// The shift that holds `at`, whole: from when its person took over for this reason to when they
+/// hand over, each cut at [`HORIZON_DAYS`] from `at`. `None` when nobody is on call at `at`.
+pub fn shift_at(plan: &Plan, schedule: &Schedule, at: Timestamp) -> Result<Option<Shift>, String> {
+    Prepared::new(plan, schedule)?.whole_shift(at)
+}
+
+/// The next hand-off after `at`: the first shift starting after `at` whose person was not already
+/// on call just before it starts. That is a different person taking over, or someone starting
+/// after a stretch with nobody on call; a person's rotation shift followed directly by their own
+/// override is not a hand-off. The shift is whole (cut at [`HORIZON_DAYS`] from `at`); `None`
+/// when nobody takes over within the horizon.
+pub fn next_handoff(
+    plan: &Plan,
+    schedule: &Schedule,
+    at: Timestamp,
+) -> Result<Option<Shift>, String> {
+    Prepared::new(plan, schedule)?.next_handoff(at)
+}
+
+/// The shifts that overlap `[from, to)`, whole rather than clipped to the window: the first one
+/// keeps its real start and the last its real end (each cut at [`HORIZON_DAYS`] from the window's
+/// edge), so the same shift reads the same whatever window it is asked for in.
+pub fn overlapping_shifts(
+    plan: &Plan,
+    schedule: &Schedule,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Shift>, String> {
+    if from >= to {
+        return Ok(Vec::new());
+    }
+    let prepared = Prepared::new(plan, schedule)?;
+    let start = prepared
+        .whole_shift(from)?
+        .map_or(from, |shift| shift.start);
+    let last = to
+        .checked_sub(SignedDuration::from_nanos(1))
+        .map_err(|_| prepared.out_of_range())?;
+    let end = prepared.whole_shift(last)?.map_or(to, |shift| shift.end);
+    shifts(plan, schedule, start, end)
+}
+
+/// The override in force at `at`, if any; where several cover it, the last listed wins, as it
+/// does for [`on_call`].
+pub fn override_at<'s>(
+    plan: &Plan,
+    schedule: &'s Schedule,
+    at: Timestamp,
+) -> Result<Option<&'s Override>, String> {
+    let zone = schedule_zone(plan, schedule)?;
+    for entry in schedule.overrides.iter().rev() {
+        let in_schedule = |why| format!("schedule {}: override {why}", schedule.id);
+        let from = instant(&zone, entry.from.0).map_err(in_schedule)?;
+        let to = instant(&zone, entry.to.0).map_err(in_schedule)?;
+        if from <= at && at < to {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}
+
+/// One schedule at a moment: who is on call and who takes over next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleNow {
+    pub schedule: ScheduleId,
+    /// The schedule's name, or its id when it has none.
+    pub name: String,
+    /// The IANA zone the schedule's times are written in.
+    pub timezone: String,
+    /// The whole shift that holds the moment; `null` when nobody is on call.
+    pub now: Option<Shift>,
+    /// The next hand-off (see [`next_handoff`]); `null` when nobody takes over within a year.
+    pub next: Option<Shift>,
+    /// Why the schedule could not be evaluated; `now` and `next` are then `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Every schedule of the plan at `at`, in plan order: who is on call and who takes over next. A
+/// schedule that cannot be evaluated carries its `error` instead of failing the others.
+#[must_use]
+pub fn summary(plan: &Plan, at: Timestamp) -> Vec<ScheduleNow> {
+    plan.schedules
+        .iter()
+        .map(|schedule| {
+            let evaluated = Prepared::new(plan, schedule)
+                .and_then(|prepared| Ok((prepared.whole_shift(at)?, prepared.next_handoff(at)?)));
+            let (now, next, error) = match evaluated {
+                Ok((now, next)) => (now, next, None),
+                Err(why) => (None, None, Some(why)),
+            };
+            ScheduleNow {
+                schedule: schedule.id.clone(),
+                name: schedule
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| schedule.id.to_string()),
+                timezone: schedule
+                    .timezone
+                    .clone()
+                    .unwrap_or_else(|| plan.timezone().to_owned()),
+                now,
+                next,
+                error,
+            }
+        })
+        .collect()
 }
 
 /// Turns a wall-clock time into an instant, keeping the order of wall-clock times.
@@ -456,6 +575,76 @@ impl<'a> Prepared<'a> {
         bounds.sort();
         bounds.dedup();
         Ok(bounds)
+    }
+
+    /// `at` moved by `days` days (backwards when negative).
+    fn days_from(&self, at: Timestamp, days: i64) -> Result<Timestamp, String> {
+        at.checked_add(SignedDuration::from_hours(24 * days))
+            .map_err(|_| self.out_of_range())
+    }
+
+    /// The shift that holds `at`, whole up to the horizon: the window around `at` widens until the
+    /// piece holding it starts and ends inside the window.
+    fn whole_shift(&self, at: Timestamp) -> Result<Option<Shift>, String> {
+        let mut reach = FIRST_REACH_DAYS;
+        loop {
+            let from = self.days_from(at, -reach)?;
+            let to = self.days_from(at, reach)?;
+            let pieces = self.timeline(from, to)?;
+            let Some(piece) = pieces
+                .into_iter()
+                .find(|piece| piece.start <= at && at < piece.end)
+            else {
+                return Ok(None);
+            };
+            let Some((person, source)) = piece.holder else {
+                return Ok(None);
+            };
+            if (from < piece.start && piece.end < to) || reach >= HORIZON_DAYS {
+                return Ok(Some(Shift {
+                    person: person.clone(),
+                    start: piece.start,
+                    end: piece.end,
+                    source,
+                }));
+            }
+            reach = (reach * 4).min(HORIZON_DAYS);
+        }
+    }
+
+    /// See [`next_handoff`]: the window after `at` widens until a hand-off is found whose shift
+    /// ends inside it, or the window reaches the horizon.
+    fn next_handoff(&self, at: Timestamp) -> Result<Option<Shift>, String> {
+        let mut reach = FIRST_REACH_DAYS;
+        loop {
+            let to = self.days_from(at, reach)?;
+            let pieces = self.timeline(at, to)?;
+            // The first piece starts at `at`: whoever holds it is the one on call now.
+            let mut before = pieces
+                .first()
+                .and_then(|piece| piece.holder)
+                .map(|(person, _)| person);
+            let mut found = None;
+            for piece in pieces.iter().skip(1) {
+                match piece.holder {
+                    Some((person, source)) if before != Some(person) => {
+                        found = Some(Shift {
+                            person: person.clone(),
+                            start: piece.start,
+                            end: piece.end,
+                            source,
+                        });
+                        break;
+                    }
+                    holder => before = holder.map(|(person, _)| person),
+                }
+            }
+            let whole = found.as_ref().is_some_and(|shift| shift.end < to);
+            if whole || reach >= HORIZON_DAYS {
+                return Ok(found);
+            }
+            reach = (reach * 4).min(HORIZON_DAYS);
+        }
     }
 
     /// The window `[from, to)` cut into maximal pieces with one holder each.

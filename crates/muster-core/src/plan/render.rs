@@ -14,9 +14,9 @@ use std::fmt::Write as _;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::plan::model::{
-    Category, CategoryId, Channel, ChannelId, Communication, Decision, EscalationPolicy, Person,
-    PersonId, Plan, Role, Runbook, Scenario, Schedule, Severity, Step, TeamId, TeamKind, Template,
-    TemplateKind,
+    Category, CategoryId, Channel, ChannelId, Communication, Decision, EscalationPolicy,
+    IntegrationKind, Person, PersonId, Plan, Role, Route, RouteAction, Runbook, Scenario, Schedule,
+    Severity, Step, TeamId, TeamKind, Template, TemplateKind,
 };
 use crate::plan::values::{
     Cadence, Condition, Duration, NotifyWhen, RelativeTime, Target, TargetKind,
@@ -168,6 +168,7 @@ impl<'p> Document<'p> {
         self.decisions();
         self.deadlines();
         self.channels();
+        self.alert_sources();
         self.templates();
         self.status_page();
         self.drills();
@@ -1079,6 +1080,135 @@ impl<'p> Document<'p> {
             "Secrets are read from the environment variables named here; their values are never \
              written in the plan.",
         );
+    }
+
+    /// Where alerts come from (each source's key and heartbeat) and what each routing rule
+    /// makes of them, in the order the rules are tried.
+    fn alert_sources(&mut self) {
+        let plan = self.plan;
+        if plan.integrations.is_empty() && plan.routes.is_empty() {
+            return;
+        }
+        self.heading(2, "Alert sources and routing");
+        if !plan.integrations.is_empty() {
+            let rows: Vec<Vec<String>> = plan
+                .integrations
+                .iter()
+                .map(|integration| {
+                    let name = match present(integration.name.as_deref()) {
+                        Some(name) => format!(
+                            "{}: {}",
+                            code_cell(integration.id.as_str()),
+                            escape(&one_line(name))
+                        ),
+                        None => code_cell(integration.id.as_str()),
+                    };
+                    let heartbeat = integration
+                        .heartbeat
+                        .as_ref()
+                        .map(|beat| {
+                            let matchers: Vec<String> = beat
+                                .matchers
+                                .iter()
+                                .map(|m| code_cell(&m.to_string()))
+                                .collect();
+                            format!(
+                                "{} at least every {}, else a {} incident",
+                                matchers.join(", "),
+                                beat.every.words(),
+                                escape(&self.severity_name(beat.severity.as_str())),
+                            )
+                        })
+                        .unwrap_or_default();
+                    vec![
+                        name,
+                        match integration.kind {
+                            IntegrationKind::Alertmanager => "Alertmanager webhook",
+                            IntegrationKind::Pagerduty => "PagerDuty Events API v2",
+                            IntegrationKind::Webhook => "JSON webhook",
+                        }
+                        .to_owned(),
+                        integration
+                            .key_env
+                            .as_deref()
+                            .map_or_else(|| "API keys only".to_owned(), code_cell),
+                        heartbeat,
+                    ]
+                })
+                .collect();
+            self.table(&["Source", "Format", "Key from", "Heartbeat"], &rows);
+        }
+        if !plan.routes.is_empty() {
+            self.paragraph(
+                "Each alert follows the first rule that matches its labels. Alerts of one rule \
+                 with the same values of its grouping labels form one incident.",
+            );
+            let rows: Vec<Vec<String>> = plan
+                .routes
+                .iter()
+                .enumerate()
+                .map(|(index, route)| {
+                    let matchers: Vec<String> = route
+                        .matchers
+                        .iter()
+                        .map(|m| code_cell(&m.to_string()))
+                        .collect();
+                    let group_by: Vec<String> = route
+                        .group_by
+                        .iter()
+                        .map(|label| code_cell(label))
+                        .collect();
+                    vec![
+                        (index + 1).to_string(),
+                        escape(&crate::alert::route::rule_id(index, route)),
+                        if matchers.is_empty() {
+                            "Every alert".to_owned()
+                        } else {
+                            matchers.join(", ")
+                        },
+                        escape(&self.route_outcome(route)),
+                        group_by.join(", "),
+                    ]
+                })
+                .collect();
+            self.table(&["#", "Rule", "Matches", "Becomes", "Grouped by"], &rows);
+        }
+        if plan.routes.iter().all(|route| !route.matchers.is_empty()) {
+            self.paragraph("Alerts that no rule matches are held in triage for a responder.");
+        }
+    }
+
+    /// What a route makes of its alerts, in words.
+    fn route_outcome(&self, route: &Route) -> String {
+        let plan = self.plan;
+        let mut what = match route.action {
+            RouteAction::Declare => "Declare".to_owned(),
+            RouteAction::Attach => "Attach to the group's open incident, else triage".to_owned(),
+            RouteAction::Triage => return "Triage".to_owned(),
+            RouteAction::Ignore => return "Ignore (recorded only)".to_owned(),
+        };
+        let severity = crate::alert::route::severity(plan, route);
+        let mut parts = Vec::new();
+        parts.extend(
+            route
+                .scenario
+                .as_ref()
+                .map(|id| self.scenario_title(id.as_str())),
+        );
+        parts.extend(severity.map(|id| self.severity_name(id.as_str())));
+        parts.extend(
+            route
+                .category
+                .as_ref()
+                .map(|id| self.category_name(id.as_str())),
+        );
+        if !parts.is_empty() {
+            let _ = write!(what, ": {}", parts.join(", "));
+        }
+        if route.auto_resolve {
+            what.push_str("; resolved when its alerts resolve");
+        }
+        what
     }
 
     fn templates(&mut self) {

@@ -1,5 +1,6 @@
 //! The meaning check: references that point nowhere, duplicates, people nobody can reach,
-//! escalation that reaches nobody, gaps in on-call cover, decisions that cannot be signed.
+//! escalation that reaches nobody, gaps in on-call cover, decisions that cannot be signed,
+//! alert integrations that cannot be read and routes that cannot apply.
 //!
 //! Findings carry a path into the plan (`scenarios[3].runbook`); the loader turns paths into
 //! file, line and column.
@@ -8,11 +9,16 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
+use crate::alert::route::{UNROUTED, rule_id};
+use crate::alert::{is_label_name, webhook};
 use crate::diagnostic::Severity;
-use crate::plan::model::{Channel, ChannelId, PersonId, Plan, RunbookId};
+use crate::incident::qualify;
+use crate::plan::model::{
+    Channel, ChannelId, IntegrationKind, PersonId, Plan, RouteAction, RunbookId,
+};
 use crate::plan::oncall;
 use crate::plan::structure::did_you_mean;
-use crate::plan::values::{Condition, Target, TargetKind};
+use crate::plan::values::{Condition, MatchOp, Target, TargetKind};
 use crate::plan::yaml::{Path, Segment};
 
 /// How far ahead on-call gaps are looked for.
@@ -104,6 +110,20 @@ impl<'plan> Checker<'plan> {
 
     fn warn(&mut self, path: Path, code: &'static str, message: String, hint: Option<String>) {
         self.push(Severity::Warning, path, code, message, hint);
+    }
+
+    /// An error about a mapping key itself rather than its value.
+    fn error_on_key(
+        &mut self,
+        path: Path,
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.error(path, code, message, hint);
+        if let Some(finding) = self.findings.last_mut() {
+            finding.on_key = true;
+        }
     }
 
     /// Reports a reference to `id` among `known` ids of `what` (e.g. "runbook") that matches none.
@@ -1029,6 +1049,264 @@ impl<'plan> Checker<'plan> {
         }
     }
 
+    fn check_integrations(&mut self) {
+        let plan = self.plan;
+        self.duplicates(
+            "integrations",
+            plan.integrations.iter().map(|i| i.id.as_str()),
+            "integration",
+        );
+        let severities = ids(&plan.severities, |s| s.id.as_str());
+        let categories = ids(&plan.categories, |c| c.id.as_str());
+        for (index, integration) in plan.integrations.iter().enumerate() {
+            let id = &integration.id;
+            let kind = integration.kind.as_str();
+            let example_env = format!(
+                "MUSTER_{}_KEY",
+                id.as_str()
+                    .to_ascii_uppercase()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            );
+            match &integration.key_env {
+                None => self.warn(
+                    path!["integrations", index],
+                    "no-key-env",
+                    format!("integration {id} names no key_env, so only keys made with the API will be accepted"),
+                    Some(format!(
+                        "set key_env: to the environment variable that holds its key, e.g. {example_env}"
+                    )),
+                ),
+                Some(env) if !looks_like_env_name(env) => self.error(
+                    path!["integrations", index, "key_env"],
+                    "secret-in-plan",
+                    format!("integration {id} names its key '{env}', which is not an environment variable name"),
+                    Some(format!("put the key in an environment variable (e.g. {example_env}) and write its name here; never write the key itself into the plan")),
+                ),
+                Some(_) => {}
+            }
+            match (&integration.mapping, integration.kind) {
+                (None, IntegrationKind::Webhook) => self.error(
+                    path!["integrations", index],
+                    "missing-value",
+                    format!("webhook integration {id} has no mapping, so its alerts cannot be read"),
+                    Some("add mapping: with JSON Pointers to at least the key and summary, e.g. { key: /id, summary: /title }".to_owned()),
+                ),
+                (Some(_), IntegrationKind::Alertmanager | IntegrationKind::Pagerduty) => self.error(
+                    path!["integrations", index, "mapping"],
+                    "invalid-value",
+                    format!("{kind} integration {id} reads the {kind} format and takes no mapping"),
+                    Some("remove mapping:, or set type: webhook to read any JSON through it".to_owned()),
+                ),
+                (Some(mapping), IntegrationKind::Webhook) => {
+                    let here = path!["integrations", index, "mapping"];
+                    let pointers = [
+                        ("alerts", mapping.alerts.as_deref()),
+                        ("key", Some(mapping.key.as_str())),
+                        ("summary", Some(mapping.summary.as_str())),
+                        ("status", mapping.status.as_deref()),
+                        ("severity", mapping.severity.as_deref()),
+                        ("link", mapping.link.as_deref()),
+                    ];
+                    for (field, pointer) in pointers {
+                        if let Some(pointer) = pointer {
+                            self.pointer([here.clone(), path![field]].concat(), pointer);
+                        }
+                    }
+                    for (name, pointer) in &mapping.labels {
+                        let at = [here.clone(), path!["labels", name.as_str()]].concat();
+                        if name == "integration" {
+                            self.error_on_key(
+                                at.clone(),
+                                "invalid-value",
+                                "the integration label always holds the integration's id".to_owned(),
+                                Some("give this label another name".to_owned()),
+                            );
+                        } else if !is_label_name(name) {
+                            self.error_on_key(
+                                at.clone(),
+                                "invalid-value",
+                                format!("'{name}' is not a label name"),
+                                Some("use letters, digits, '_', '.' and '-', not starting with a digit".to_owned()),
+                            );
+                        }
+                        self.pointer(at, pointer);
+                    }
+                }
+                (None, _) => {}
+            }
+            if let Some(beat) = &integration.heartbeat {
+                let here = path!["integrations", index, "heartbeat"];
+                if beat.matchers.is_empty() {
+                    self.error(
+                        [here.clone(), path!["matchers"]].concat(),
+                        "missing-value",
+                        format!("the heartbeat of {id} has no matchers, so no alert counts as its watchdog"),
+                        Some("name the watchdog alert, e.g. matchers: [alertname=Watchdog]".to_owned()),
+                    );
+                }
+                if beat.every.as_secs() == 0 {
+                    self.error(
+                        [here.clone(), path!["every"]].concat(),
+                        "invalid-value",
+                        "a heartbeat expected every zero time is always overdue".to_owned(),
+                        Some("write the longest time allowed between two watchdog alerts, e.g. every: 5m".to_owned()),
+                    );
+                }
+                self.reference(
+                    [here.clone(), path!["severity"]].concat(),
+                    "severity",
+                    beat.severity.as_str(),
+                    &severities,
+                );
+                if let Some(category) = &beat.category {
+                    self.reference(
+                        [here, path!["category"]].concat(),
+                        "category",
+                        category.as_str(),
+                        &categories,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reports a mapping value that is not an RFC 6901 JSON Pointer.
+    fn pointer(&mut self, path: Path, pointer: &str) {
+        if let Some(problem) = webhook::pointer_problem(pointer) {
+            self.error(
+                path,
+                "invalid-value",
+                problem,
+                Some(
+                    "write a JSON Pointer such as /alert/id (RFC 6901), or '' for the whole alert"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+
+    fn check_routes(&mut self) {
+        let plan = self.plan;
+        let scenarios = ids(&plan.scenarios, |s| s.id.as_str());
+        let severities = ids(&plan.severities, |s| s.id.as_str());
+        let categories = ids(&plan.categories, |c| c.id.as_str());
+        let integrations = ids(&plan.integrations, |i| i.id.as_str());
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut catch_all: Option<String> = None;
+        for (index, route) in plan.routes.iter().enumerate() {
+            let here = path!["routes", index];
+            let name = rule_id(index, route);
+            if let Some(id) = &route.id {
+                if let Some(first) = seen.get(id.as_str()) {
+                    self.error(
+                        path!["routes", index, "id"],
+                        "duplicate-id",
+                        format!("route '{id}' is defined twice"),
+                        Some(format!(
+                            "item {} of routes has the same id; ids must be unique",
+                            first + 1
+                        )),
+                    );
+                } else {
+                    seen.insert(id, index);
+                }
+                let numbered = id
+                    .strip_prefix("route-")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                if id == UNROUTED || numbered {
+                    self.error(
+                        path!["routes", index, "id"],
+                        "invalid-value",
+                        format!("route id '{id}' is reserved"),
+                        Some(format!("'{UNROUTED}' names alerts no route matches and route-<n> the routes without an id; choose another id")),
+                    );
+                }
+            }
+            for (matcher_index, matcher) in route.matchers.iter().enumerate() {
+                if matcher.label == "integration" && matcher.op == MatchOp::Equal {
+                    self.reference(
+                        [here.clone(), path!["matchers", matcher_index]].concat(),
+                        "integration",
+                        &matcher.value,
+                        &integrations,
+                    );
+                }
+            }
+            if let Some(scenario) = &route.scenario {
+                self.reference(
+                    [here.clone(), path!["scenario"]].concat(),
+                    "scenario",
+                    scenario.as_str(),
+                    &scenarios,
+                );
+            }
+            if let Some(severity) = &route.severity {
+                self.reference(
+                    [here.clone(), path!["severity"]].concat(),
+                    "severity",
+                    severity.as_str(),
+                    &severities,
+                );
+            }
+            if let Some(category) = &route.category {
+                self.reference(
+                    [here.clone(), path!["category"]].concat(),
+                    "category",
+                    category.as_str(),
+                    &categories,
+                );
+            }
+            for (label_index, label) in route.group_by.iter().enumerate() {
+                if !is_label_name(label) {
+                    self.error(
+                        [here.clone(), path!["group_by", label_index]].concat(),
+                        "invalid-value",
+                        format!("'{label}' is not a label name"),
+                        Some("group_by lists the labels whose values split alerts into groups, e.g. [alertname, chain]".to_owned()),
+                    );
+                }
+            }
+            if route.action == RouteAction::Declare
+                && route.severity.is_none()
+                && route.scenario.is_none()
+            {
+                match (route.urgent, route.important) {
+                    (Some(urgent), Some(important)) => {
+                        if qualify(plan, urgent, important).is_none() {
+                            self.error(
+                                here.clone(),
+                                "missing-value",
+                                format!("route {name} declares incidents as urgent: {urgent}, important: {important}, but the plan gives that combination no severity"),
+                                Some("add a qualification rule for that combination, or give the route a severity:".to_owned()),
+                            );
+                        }
+                    }
+                    _ => self.error(
+                        here.clone(),
+                        "missing-value",
+                        format!(
+                            "route {name} declares incidents without saying how severe they are"
+                        ),
+                        Some(
+                            "give it a scenario:, a severity:, or both urgent: and important:"
+                                .to_owned(),
+                        ),
+                    ),
+                }
+            }
+            if let Some(first) = &catch_all {
+                self.warn(
+                    here,
+                    "unreachable-route",
+                    format!("route {name} never applies: route {first} before it matches every alert"),
+                    Some("routes are tried in order and the first match wins; put catch-all routes last".to_owned()),
+                );
+            } else if route.matchers.is_empty() {
+                catch_all = Some(name);
+            }
+        }
+    }
+
     fn check_drills(&mut self, now: Timestamp) {
         let plan = self.plan;
         let Some(drills) = &plan.drills else { return };
@@ -1096,6 +1374,8 @@ pub fn validate(plan: &Plan, now: Timestamp) -> Vec<Finding> {
     checker.check_scenarios_and_runbooks();
     checker.check_decisions();
     checker.check_communications();
+    checker.check_integrations();
+    checker.check_routes();
     checker.check_drills(now);
     checker.findings
 }

@@ -12,6 +12,8 @@ use muster_store::{AnyStore, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+mod paging;
+
 /// 2026-11-21T09:00:00Z
 const T0: i64 = 1_795_251_600_000;
 
@@ -191,7 +193,8 @@ async fn concurrent_writers_all_land(url: &str) {
         writer.await.unwrap().expect("each note is stored");
     }
     let events = engine.timeline(&id).await.unwrap();
-    assert_eq!(events.len(), 7);
+    // The declaration, the first escalation level paged with it, and six notes.
+    assert_eq!(events.len(), 8);
     assert!(chain::verify(&events).is_ok());
     assert_eq!(engine.incident(&id).await.unwrap().incident.notes, 6);
 }

@@ -85,20 +85,21 @@ async fn an_incident_is_worked_from_declaration_to_close() {
         .iter()
         .map(|event| event["kind"]["type"].as_str().unwrap())
         .collect();
-    let mut expected = vec!["declared"];
+    // The first level of the escalation ladder is paged with the declaration.
+    let mut expected = vec!["declared", "escalated"];
     expected.extend(steps.iter().map(|(_, kind)| *kind));
     assert_eq!(kinds, expected);
     let seqs: Vec<u64> = events
         .iter()
         .map(|event| event["seq"].as_u64().unwrap())
         .collect();
-    assert_eq!(seqs, (1..=7).collect::<Vec<u64>>());
+    assert_eq!(seqs, (1..=8).collect::<Vec<u64>>());
 
     let audit = server.get("/api/audit", &server.admin).await;
     assert_eq!(audit.status, StatusCode::OK, "{audit:?}");
     assert_eq!(audit.body["clean"], true);
     assert_eq!(audit.body["incidents"], 1);
-    assert_eq!(audit.body["events"], 7);
+    assert_eq!(audit.body["events"], 8);
     server.stop().await;
 }
 

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 mod documentation;
 mod errors;
 mod incidents;
+mod oncall;
 mod plan;
 mod tokens;
 
@@ -159,8 +160,15 @@ impl Server {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap();
+        let json = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|value| value.contains("json"));
         let body = if bytes.is_empty() {
             Value::Null
+        } else if !json {
+            // HTML pages (acknowledge links) and calendar feeds.
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|error| {
                 panic!(

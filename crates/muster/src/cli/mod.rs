@@ -4,6 +4,7 @@
 mod admin;
 mod client;
 mod incident;
+mod oncall;
 mod plan;
 mod serve;
 mod table;
@@ -27,6 +28,9 @@ enum Command {
     Plan(plan::PlanCommand),
     /// Write a commented starter plan to get going.
     Init(plan::InitArgs),
+    /// Who is on call now and next, and on-call calendars (offline, from the plan file).
+    #[command(subcommand)]
+    Oncall(oncall::OncallCommand),
     /// Run the server: API, incident engine, storage (SQLite at ./muster.db by default).
     Serve(serve::ServeArgs),
     /// Work incidents through a running server (its address and a token from flags or the environment).
@@ -47,6 +51,7 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         Command::Plan(command) => plan::run(command),
         Command::Init(args) => plan::init(&args),
+        Command::Oncall(command) => oncall::run(command),
         Command::Serve(args) => serve::run(&args),
         Command::Incident(args) => incident::run(&args),
         Command::Token(command) => admin::token(command),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 use muster_core::diagnostic::Severity;
-use muster_engine::{Engine, ReloadError, RunningPlan, SystemClock, plan_files};
+use muster_engine::{Engine, EngineOptions, ReloadError, RunningPlan, SystemClock, plan_files};
 use muster_store::AnyStore;
 
 /// The database used when none is named: a SQLite file in the working directory.
@@ -23,6 +23,16 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the address is printed).
     #[arg(long, env = "MUSTER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// The address people reach this server at, for links in notifications (incident pages,
+    /// acknowledge links); defaults to `http://` and the listening address.
+    #[arg(long, env = "MUSTER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Telegram Bot API base URL (for a self-hosted Bot API server).
+    #[arg(long, env = "MUSTER_TELEGRAM_API", hide = true)]
+    telegram_api: Option<String>,
+    /// PagerDuty Events API v2 URL to forward to.
+    #[arg(long, env = "MUSTER_PAGERDUTY_EVENTS_URL", hide = true)]
+    pagerduty_events_url: Option<String>,
 }
 
 /// `--database`, shared by every command that opens the database directly.
@@ -83,11 +93,31 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             loaded_at: jiff::Timestamp::now().as_millisecond(),
             warnings: loaded.diagnostics,
         };
-        let engine = Arc::new(Engine::new(store, running, Arc::new(SystemClock)));
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
+        let mut options = EngineOptions {
+            public_url: args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{address}")),
+            ..EngineOptions::default()
+        };
+        if let Some(api) = &args.telegram_api {
+            options.endpoints.telegram_api.clone_from(api);
+        }
+        if let Some(url) = &args.pagerduty_events_url {
+            options.endpoints.pagerduty_events.clone_from(url);
+        }
+        let engine = Arc::new(Engine::with_options(
+            store,
+            running,
+            Arc::new(SystemClock),
+            options,
+        ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut workers = engine.start_workers(stopped);
         tokio::spawn(reload_on_hangup(engine.clone()));
         // Scripts wait for this line; keep its shape.
         println!(
@@ -97,6 +127,8 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         );
         tracing::info!(%address, backend, "serving");
         muster_web::serve(engine, listener, shutdown_signal()).await?;
+        let _ = stop.send(true);
+        while workers.join_next().await.is_some() {}
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

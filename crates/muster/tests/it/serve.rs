@@ -344,6 +344,7 @@ fn incident_life(database: &str) {
         kinds,
         [
             "declared",
+            "escalated",
             "acknowledged",
             "role_assigned",
             "status_changed",
@@ -362,8 +363,8 @@ fn incident_life(database: &str) {
         .iter()
         .map(|event| event["actor"].as_str().expect("an actor"))
         .collect();
-    assert_eq!(actors[6], "mara");
-    assert_eq!(actors[7], "daniel");
+    assert_eq!(actors[7], "mara");
+    assert_eq!(actors[8], "daniel");
     let human = ok(&server.incident(&viewer, &["timeline", &id]));
     assert_eq!(human.lines().count(), kinds.len(), "{human}");
 
@@ -381,11 +382,11 @@ fn incident_life(database: &str) {
     );
 
     // Someone with database access turns mara's approval into "mora"'s: one byte.
-    forge_one_byte(database, &id, 7);
+    forge_one_byte(database, &id, 8);
     let audit = muster(&["audit", "verify", "--database", database], &[]);
     assert_eq!(audit.status.code(), Some(1), "{}", stdout(&audit));
     assert!(
-        stdout(&audit).contains(&format!("BROKEN {id} event 7:")),
+        stdout(&audit).contains(&format!("BROKEN {id} event 8:")),
         "{}",
         stdout(&audit)
     );

@@ -1,0 +1,294 @@
+//! The alert processor: reads accepted alerts in order and makes them what the plan's routes
+//! say — a new incident, more alerts on the open incident of their group, a triage item, or
+//! nothing — and keeps heartbeats alive.
+//!
+//! Exactly once: one instance at a time holds the processor's lease. An incident records the
+//! last alert event attached to it (`alerts_through`), and a declaration records its group in the
+//! same transaction; so a batch processed again after a crash attaches nothing twice and declares
+//! nothing twice. The cursor moves only after the batch's effects are committed.
+
+use std::collections::BTreeMap;
+
+use muster_core::alert::{Alert, AlertAction, Routing, heartbeat, route};
+use muster_core::incident::escalation::HEARTBEAT;
+use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis};
+use muster_core::plan::RouteAction;
+use muster_store::{AlertFilter, AlertUpdate, Disposition, Effects, NewTimer, Store, StoreError};
+
+use crate::{Engine, EngineError};
+
+/// The processor's cursor and lease name.
+pub const PROCESSOR: &str = "alert-processor";
+
+/// Alert events read per batch.
+const BATCH: u32 = 1000;
+
+/// Alerts listed by name on one timeline event; the rest are counted.
+const LISTED: usize = 5;
+
+struct Item {
+    seq: i64,
+    received_at: Millis,
+    alert: Alert,
+    routing: Routing,
+}
+
+fn status_of(action: AlertAction) -> &'static str {
+    match action {
+        AlertAction::Trigger => "firing",
+        AlertAction::Acknowledge => "acknowledged",
+        AlertAction::Resolve => "resolved",
+    }
+}
+
+fn update(item: &Item, disposition: Disposition, incident: Option<String>) -> AlertUpdate {
+    AlertUpdate {
+        integration: item.alert.integration.clone(),
+        key: item.alert.key.clone(),
+        status: status_of(item.alert.action).to_owned(),
+        summary: item.alert.summary.clone(),
+        severity: item.alert.severity.clone(),
+        route: item.routing.rule_id.clone(),
+        group: item.routing.group.clone(),
+        disposition,
+        incident,
+        seen_at: item.received_at,
+        seq: item.seq,
+        labels: serde_json::to_string(&item.alert.labels).unwrap_or_else(|_| "{}".to_owned()),
+    }
+}
+
+fn attached(items: &[&Item]) -> EventKind {
+    EventKind::AlertsAttached {
+        alerts: items
+            .iter()
+            .take(LISTED)
+            .map(|item| AttachedAlert {
+                integration: item.alert.integration.clone(),
+                key: item.alert.key.clone(),
+                summary: item.alert.summary.clone(),
+            })
+            .collect(),
+        more: items.len().saturating_sub(LISTED) as u64,
+        through: items.iter().map(|item| item.seq).max().unwrap_or(0),
+    }
+}
+
+impl Engine {
+    /// Processes one batch of accepted alerts, if this instance holds (or takes) the
+    /// processor's lease. Returns how many alert events were processed.
+    pub async fn process_alerts(&self) -> Result<usize, EngineError> {
+        let now = self.now();
+        let holder = self.options.instance.clone();
+        if !self
+            .store
+            .acquire_lease(PROCESSOR, &holder, now, now + 15_000)
+            .await?
+        {
+            return Ok(0);
+        }
+        let cursor = self.store.cursor(PROCESSOR).await?;
+        let stored = self.store.alert_events_after(cursor, BATCH).await?;
+        let Some(last) = stored.last().map(|event| event.seq) else {
+            return Ok(0);
+        };
+        let running = self.plan();
+        let plan = &running.plan;
+        let mut updates = Vec::with_capacity(stored.len());
+        let mut heartbeats = Effects::default();
+        let mut groups: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for event in &stored {
+            let alert: Alert = match serde_json::from_str(&event.body) {
+                Ok(alert) => alert,
+                Err(error) => {
+                    tracing::error!(seq = event.seq, %error, "stored alert cannot be read; skipped");
+                    continue;
+                }
+            };
+            let routing = route(plan, &alert);
+            let item = Item {
+                seq: event.seq,
+                received_at: event.received_at,
+                alert,
+                routing,
+            };
+            if let Some(integration) = heartbeat(plan, &item.alert)
+                && let Some(beat) = &integration.heartbeat
+            {
+                heartbeats.schedule.push(NewTimer {
+                    kind: HEARTBEAT.to_owned(),
+                    subject: integration.id.to_string(),
+                    due_at: item.received_at + beat.every.as_millis(),
+                    payload: "{}".to_owned(),
+                });
+                updates.push(update(&item, Disposition::Heartbeat, None));
+                continue;
+            }
+            match item.routing.action {
+                RouteAction::Ignore => updates.push(update(&item, Disposition::Ignored, None)),
+                RouteAction::Triage => updates.push(update(&item, Disposition::Triage, None)),
+                RouteAction::Declare | RouteAction::Attach => {
+                    let group = item.routing.group.clone();
+                    if !groups.contains_key(&group) {
+                        order.push(group.clone());
+                    }
+                    groups.entry(group).or_default().push(item);
+                }
+            }
+        }
+        let mut resolved_on = Vec::new();
+        for group in order {
+            let items = groups.remove(&group).unwrap_or_default();
+            let incident = self.attach_group(&group, &items).await?;
+            for item in &items {
+                let disposition = if incident.is_some() {
+                    Disposition::Incident
+                } else {
+                    Disposition::Triage
+                };
+                updates.push(update(item, disposition, incident.clone()));
+            }
+            if let Some(incident) = incident
+                && items
+                    .iter()
+                    .any(|item| item.alert.action == AlertAction::Resolve)
+            {
+                let auto = items.iter().any(|item| item.routing.auto_resolve);
+                resolved_on.push((incident, auto));
+            }
+        }
+        if !heartbeats.is_empty() {
+            self.store.apply(&heartbeats, now).await?;
+            self.wake.timers.notify_one();
+        }
+        self.store.record_alerts(&updates, PROCESSOR, last).await?;
+        for (incident, auto) in resolved_on {
+            self.check_all_resolved(&incident, auto).await?;
+        }
+        Ok(stored.len())
+    }
+
+    /// Attaches a group's alerts to its open incident, or declares one when the route says so
+    /// and something is firing. The incident, or `None` for triage.
+    async fn attach_group(
+        &self,
+        group: &str,
+        items: &[Item],
+    ) -> Result<Option<String>, EngineError> {
+        if let Some(id) = self.store.group_incident(group).await?
+            && let Ok(id) = id.parse::<IncidentId>()
+            && let Some(head) = self.store.head(&id).await?
+            && head.incident.status.is_open()
+        {
+            let outcome = self
+                .record(&id, "intake", |_, incident, _| {
+                    let fresh: Vec<&Item> = items
+                        .iter()
+                        .filter(|item| item.seq > incident.alerts_through)
+                        .collect();
+                    if fresh.is_empty() || !incident.status.is_open() {
+                        return None;
+                    }
+                    Some((vec![attached(&fresh)], Effects::default()))
+                })
+                .await;
+            match outcome {
+                Ok(_) => return Ok(Some(id.to_string())),
+                Err(EngineError::NotFound(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let first = &items[0];
+        let firing: Vec<&Item> = items
+            .iter()
+            .filter(|item| item.alert.action == AlertAction::Trigger)
+            .collect();
+        if first.routing.action != RouteAction::Declare || firing.is_empty() {
+            return Ok(None);
+        }
+        let lead = firing[0];
+        let command = Command::Declare {
+            title: lead.alert.summary.clone(),
+            scenario: lead.routing.scenario.clone(),
+            // Routing already qualified urgent x important into a severity.
+            severity: lead.routing.severity.clone(),
+            urgent: None,
+            important: None,
+            category: lead.routing.category.clone(),
+            summary: Some(format!(
+                "Declared from {} alert(s) of {} (route {}).",
+                firing.len(),
+                lead.alert.integration,
+                lead.routing.rule_id
+            )),
+            // A source's clock may run ahead of ours: impact never starts after detection.
+            started_at: firing
+                .iter()
+                .filter_map(|item| item.alert.starts_at)
+                .min()
+                .map(|start| start.min(lead.received_at)),
+            detected_at: Some(lead.received_at),
+            drill: false,
+            tags: lead.routing.tags.clone(),
+        };
+        let effects = Effects {
+            group: Some((group.to_owned(), String::new())),
+            ..Effects::default()
+        };
+        match self
+            .declare_as("intake", &command, vec![attached(&firing)], effects)
+            .await
+        {
+            Ok(outcome) => {
+                tracing::info!(incident = %outcome.incident.id, group, "incident declared from alerts");
+                Ok(Some(outcome.incident.id.to_string()))
+            }
+            Err(EngineError::Rejected(rejection)) => {
+                tracing::warn!(group, reason = %rejection.message, "alerts held in triage: the route cannot declare");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Records that every alert of the incident is resolved (and resolves the incident when its
+    /// route says so), once the last firing one resolves.
+    async fn check_all_resolved(&self, incident: &str, auto: bool) -> Result<(), EngineError> {
+        let alerts = self
+            .store
+            .alerts(&AlertFilter {
+                incident: Some(incident.to_owned()),
+                limit: Some(500),
+                ..AlertFilter::default()
+            })
+            .await?;
+        if alerts.is_empty() || alerts.iter().any(|alert| alert.status != "resolved") {
+            return Ok(());
+        }
+        let Ok(id) = incident.parse::<IncidentId>() else {
+            return Ok(());
+        };
+        let count = alerts.len() as u64;
+        self.record(&id, "intake", |plan, state, now| {
+            if !state.status.is_open() {
+                return None;
+            }
+            let mut kinds = vec![EventKind::AlertsResolved { count }];
+            if auto {
+                let summary = format!("All {count} alert(s) were resolved by their sources.");
+                let resolve = Command::Resolve { summary };
+                if let Ok(more) = muster_core::incident::decide(plan, Some(state), &resolve, now) {
+                    kinds.extend(more);
+                }
+            }
+            Some((kinds, Effects::default()))
+        })
+        .await
+        .map(|_| ())
+        .or_else(|error| match error {
+            EngineError::Store(StoreError::Conflict { .. }) => Ok(()),
+            other => Err(other),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! Firing due timers. Each firing commits what it causes together with marking the timer done
+//! (`Effects::fire`), so a timer two instances both claimed still fires once.
+
+use muster_core::incident::escalation::{
+    self, ACK_SLA, ESCALATE, HEARTBEAT, LadderStep, UPDATE_DUE,
+};
+use muster_core::incident::{Command, EventKind, IncidentId};
+use muster_store::{Effects, NewTimer, Store, StoreError, TimerRecord};
+
+use crate::{Engine, EngineError, paging};
+
+/// How long a claim on a timer lasts before another instance may take it over.
+const CLAIM_MS: i64 = 30_000;
+
+fn fired(id: i64) -> Effects {
+    Effects {
+        fire: Some(id),
+        ..Effects::default()
+    }
+}
+
+impl Engine {
+    /// Fires every timer due now that no other instance holds. Returns how many fired.
+    pub async fn fire_due_timers(&self) -> Result<usize, EngineError> {
+        let now = self.now();
+        let timers = self
+            .store
+            .claim_timers(now, &self.options.instance, now + CLAIM_MS, 64)
+            .await?;
+        let count = timers.len();
+        for timer in timers {
+            let lag = now - timer.due_at;
+            tracing::debug!(kind = %timer.kind, subject = %timer.subject, lag_ms = lag, "timer due");
+            match self.fire(&timer).await {
+                Ok(()) | Err(EngineError::Store(StoreError::TimerGone(_))) => {}
+                Err(error) => {
+                    tracing::warn!(kind = %timer.kind, subject = %timer.subject, %error, "timer failed; it will be tried again");
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    async fn fire(&self, timer: &TimerRecord) -> Result<(), EngineError> {
+        if timer.kind == HEARTBEAT {
+            return self.heartbeat_lost(timer).await;
+        }
+        let Ok(id) = timer.subject.parse::<IncidentId>() else {
+            self.store.apply(&fired(timer.id), self.now()).await?;
+            return Ok(());
+        };
+        let outcome = match timer.kind.as_str() {
+            ESCALATE => {
+                let Ok(step) = serde_json::from_str::<LadderStep>(&timer.payload) else {
+                    self.store.apply(&fired(timer.id), self.now()).await?;
+                    return Ok(());
+                };
+                self.escalate(&id, timer.id, step).await
+            }
+            ACK_SLA => self
+                .record(&id, "escalation", |plan, incident, _| {
+                    let kinds = escalation::ack_overdue(plan, incident)
+                        .into_iter()
+                        .collect();
+                    Some((kinds, fired(timer.id)))
+                })
+                .await
+                .map(|_| ()),
+            UPDATE_DUE => self.update_due(&id, timer.id).await,
+            _ => {
+                self.store.apply(&fired(timer.id), self.now()).await?;
+                Ok(())
+            }
+        };
+        match outcome {
+            Err(EngineError::NotFound(_)) => {
+                self.store.apply(&fired(timer.id), self.now()).await?;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    async fn escalate(
+        &self,
+        id: &IncidentId,
+        timer: i64,
+        step: LadderStep,
+    ) -> Result<(), EngineError> {
+        // Deliveries need the incident as it is after the page; work it out first, then commit.
+        let Some(head) = self.store.head(id).await? else {
+            return Err(EngineError::NotFound(id.to_string()));
+        };
+        let running = self.plan();
+        let now = self.now().max(head.incident.updated_at);
+        let Some(page) = escalation::escalate(&running.plan, &head.incident, step, now) else {
+            self.store.apply(&fired(timer), now).await?;
+            return Ok(());
+        };
+        let mut after = head.incident.clone();
+        if let EventKind::Escalated { level, round, .. } = &page.event {
+            after.escalation = Some((*level, *round));
+        }
+        let mut effects = fired(timer);
+        effects.deliveries = paging::page_deliveries(self, &running.plan, &after, &page, now).await;
+        if let Some(next) = &page.next {
+            effects.schedule.push(NewTimer {
+                kind: next.kind.to_owned(),
+                subject: id.to_string(),
+                due_at: next.due_at,
+                payload: next.payload.clone(),
+            });
+        }
+        let event = page.event.clone();
+        self.record(id, "escalation", move |_, incident, _| {
+            if incident.acknowledged_at.is_some() || !incident.status.is_open() {
+                return Some((Vec::new(), fired(timer)));
+            }
+            Some((vec![event.clone()], effects.clone()))
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn update_due(&self, id: &IncidentId, timer: i64) -> Result<(), EngineError> {
+        let Some(head) = self.store.head(id).await? else {
+            return Err(EngineError::NotFound(id.to_string()));
+        };
+        let running = self.plan();
+        let plan = &running.plan;
+        let now = self.now().max(head.incident.updated_at);
+        let Some((event, next)) = escalation::update_reminder(plan, &head.incident, now) else {
+            self.store.apply(&fired(timer), now).await?;
+            return Ok(());
+        };
+        let mut effects = fired(timer);
+        if let Some(owner) = escalation::update_owner(plan, &head.incident) {
+            let via = escalation::policy(plan, &head.incident)
+                .map(|policy| escalation::via_channels(plan, policy))
+                .unwrap_or_default();
+            let headline = match &event {
+                EventKind::UpdateDue { every } => format!("Internal update due (every {every})"),
+                _ => "Update due".to_owned(),
+            };
+            effects.deliveries = paging::deliveries(
+                self,
+                plan,
+                &head.incident,
+                &headline,
+                &[owner],
+                &via,
+                &[],
+                now,
+            )
+            .await;
+        }
+        if let Some(next) = next {
+            effects.schedule.push(NewTimer {
+                kind: next.kind.to_owned(),
+                subject: id.to_string(),
+                due_at: next.due_at,
+                payload: next.payload,
+            });
+        }
+        self.record(id, "escalation", move |_, incident, _| {
+            if !incident.status.is_open() {
+                return Some((Vec::new(), fired(timer)));
+            }
+            Some((vec![event.clone()], effects.clone()))
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// An integration's watchdog went quiet: declare an incident for it, unless one is open.
+    async fn heartbeat_lost(&self, timer: &TimerRecord) -> Result<(), EngineError> {
+        let running = self.plan();
+        let now = self.now();
+        let Some(integration) = running.plan.integration(&timer.subject) else {
+            self.store.apply(&fired(timer.id), now).await?;
+            return Ok(());
+        };
+        let Some(beat) = &integration.heartbeat else {
+            self.store.apply(&fired(timer.id), now).await?;
+            return Ok(());
+        };
+        let group = format!("heartbeat|{}", integration.id);
+        if let Some(open) = self.store.group_incident(&group).await?
+            && let Ok(open) = open.parse::<IncidentId>()
+            && let Some(head) = self.store.head(&open).await?
+            && head.incident.status.is_open()
+        {
+            self.store.apply(&fired(timer.id), now).await?;
+            return Ok(());
+        }
+        let name = integration
+            .name
+            .as_deref()
+            .unwrap_or(integration.id.as_str());
+        let command = Command::Declare {
+            title: format!("Heartbeat lost: {name}"),
+            scenario: None,
+            severity: Some(beat.severity.clone()),
+            urgent: None,
+            important: None,
+            category: beat.category.clone(),
+            summary: Some(format!(
+                "No watchdog alert from {name} for {}: alerts from it may not be reaching anyone.",
+                beat.every
+            )),
+            started_at: Some(timer.due_at - beat.every.as_millis()),
+            detected_at: Some(now),
+            drill: false,
+            tags: vec!["heartbeat".to_owned()],
+        };
+        let effects = Effects {
+            fire: Some(timer.id),
+            group: Some((group, String::new())),
+            ..Effects::default()
+        };
+        let outcome = self
+            .declare_as("heartbeat", &command, Vec::new(), effects)
+            .await?;
+        tracing::warn!(incident = %outcome.incident.id, integration = %integration.id, "heartbeat lost");
+        Ok(())
+    }
+}

@@ -1,0 +1,890 @@
+//! The engine's durable work: accepted alerts and their processed state, timers, outgoing
+//! notifications, leases and cursors. Written once, compiled for both backends by
+//! [`work_queries!`]: the statements are the same text, with `?` placeholders turned into `$n`
+//! for PostgreSQL and `FOR UPDATE SKIP LOCKED` added to PostgreSQL's claims.
+//!
+//! Exactly once, across instances:
+//! - A timer fires inside the transaction that appends what it caused: [`Effects::fire`] marks
+//!   it done only if it is still pending, else the whole append is refused with
+//!   [`StoreError::TimerGone`]. Two instances that both claimed it (a lease ran out) cannot both
+//!   commit.
+//! - Deliveries created by an append are committed with it; their outcome is recorded with the
+//!   timeline event that reports it, only by the instance that holds the claim.
+//! - Alert events get their `seq` in commit order (PostgreSQL serialises intake commits with a
+//!   transaction-level advisory lock), so a reader that has seen `seq = n` never later finds a
+//!   committed row below `n`.
+
+use muster_core::incident::Millis;
+use serde::{Deserialize, Serialize};
+
+/// An alert notification to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlertEvent {
+    pub integration: String,
+    pub key: String,
+    pub action: String,
+    pub dedup: Option<String>,
+    pub received_at: Millis,
+    /// JSON of the normalised alert.
+    pub body: String,
+}
+
+/// What became of one alert of an accepted batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored with this sequence number.
+    Stored(i64),
+    /// A resend of a notification already stored (same integration and dedup identity).
+    Duplicate,
+}
+
+/// An alert event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlertEvent {
+    pub seq: i64,
+    pub received_at: Millis,
+    /// JSON of the normalised alert.
+    pub body: String,
+}
+
+/// Where a processed alert went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Attached to an incident.
+    Incident,
+    /// Held for a responder to look at.
+    Triage,
+    /// Recorded and otherwise ignored by a route.
+    Ignored,
+    /// A watchdog alert that keeps a heartbeat alive.
+    Heartbeat,
+}
+
+impl Disposition {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Incident => "incident",
+            Disposition::Triage => "triage",
+            Disposition::Ignored => "ignored",
+            Disposition::Heartbeat => "heartbeat",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "incident" => Disposition::Incident,
+            "triage" => Disposition::Triage,
+            "ignored" => Disposition::Ignored,
+            "heartbeat" => Disposition::Heartbeat,
+            _ => return None,
+        })
+    }
+}
+
+/// The processed state of one alert after one of its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertUpdate {
+    pub integration: String,
+    pub key: String,
+    /// `firing`, `acknowledged` or `resolved`.
+    pub status: String,
+    pub summary: String,
+    pub severity: Option<String>,
+    pub route: String,
+    pub group: String,
+    pub disposition: Disposition,
+    pub incident: Option<String>,
+    pub seen_at: Millis,
+    /// The alert event this update comes from; older updates than the stored one are ignored.
+    pub seq: i64,
+    /// JSON object of the labels.
+    pub labels: String,
+}
+
+/// One alert as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub integration: String,
+    pub key: String,
+    pub status: String,
+    pub summary: String,
+    pub severity: Option<String>,
+    pub route: String,
+    pub group: String,
+    pub disposition: Disposition,
+    pub incident: Option<String>,
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+    /// How many notifications of this alert were stored.
+    pub occurrences: i64,
+    pub labels: serde_json::Value,
+}
+
+/// Which alerts to list, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertFilter {
+    pub incident: Option<String>,
+    pub disposition: Option<Disposition>,
+    /// `firing`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// At most this many (1..=500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// A timer to (re)arm: it replaces any pending timer of the same kind and subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTimer {
+    pub kind: String,
+    /// What it is about: an incident id, an integration id.
+    pub subject: String,
+    pub due_at: Millis,
+    /// JSON the engine reads back when the timer fires.
+    pub payload: String,
+}
+
+/// A timer as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerRecord {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub due_at: Millis,
+    pub payload: String,
+    /// `pending`, `done` or `cancelled`.
+    pub state: String,
+    pub finished_at: Option<Millis>,
+}
+
+/// A notification to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub incident: Option<String>,
+    /// The plan channel it goes through.
+    pub channel: String,
+    /// The contact it reaches, for throttling and bundling: `email:alice@example.com`,
+    /// `channel:war-room`, `channel:war-room/person:alice`.
+    pub destination: String,
+    pub person: Option<String>,
+    /// JSON of the message.
+    pub message: String,
+    pub next_at: Millis,
+}
+
+/// A notification as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub incident: Option<String>,
+    pub channel: String,
+    pub destination: String,
+    pub person: Option<String>,
+    pub message: String,
+    /// `pending`, `sent`, `folded` (sent inside another delivery's message) or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: Millis,
+    pub created_at: Millis,
+    pub finished_at: Option<Millis>,
+    pub folded_into: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// What happened to a claimed delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryState {
+    Sent,
+    /// Sent inside the message of this other delivery.
+    Folded(i64),
+    /// To be tried again at this time.
+    Retry(Millis),
+    /// Given up on.
+    Failed,
+}
+
+/// The outcome of a delivery attempt, recorded by the instance holding its claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub id: i64,
+    pub holder: String,
+    pub state: DeliveryState,
+    /// Attempts made so far, this one included (unchanged for folded deliveries).
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub at: Millis,
+}
+
+/// Side effects committed in the same transaction as an append (or on their own).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Timers to arm, each replacing a pending one of the same kind and subject.
+    pub schedule: Vec<NewTimer>,
+    /// Pending timers to cancel, by `(kind, subject)`.
+    pub cancel: Vec<(String, String)>,
+    /// Cancel every pending timer about this subject.
+    pub cancel_subject: Option<String>,
+    /// The timer whose firing this is: it must still be pending, and becomes done.
+    pub fire: Option<i64>,
+    pub deliveries: Vec<NewDelivery>,
+    pub outcomes: Vec<DeliveryOutcome>,
+    /// The alert group this incident now serves.
+    pub group: Option<(String, String)>,
+}
+
+impl Effects {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self == &Effects::default()
+    }
+}
+
+pub(crate) fn disposition(text: &str) -> Result<Disposition, crate::StoreError> {
+    Disposition::parse(text).ok_or_else(|| crate::StoreError::Corrupt {
+        what: "an alert".to_owned(),
+        reason: format!("unknown disposition '{text}'"),
+    })
+}
+
+/// Turns `?` placeholders into `$1, $2, …` for PostgreSQL.
+pub(crate) fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Implements the work queries for one backend. `$pg` says whether placeholders are numbered and
+/// claims skip locked rows; `$reader`/`$writer` name the store's pools; `$begin` starts a write
+/// transaction.
+macro_rules! work_queries {
+    ($store:ty, $db:ty, pg: $pg:expr, reader: $reader:ident, writer: $writer:ident, begin: $begin:literal) => {
+        impl $store {
+            fn sql(text: &'static str) -> sqlx::AssertSqlSafe<String> {
+                if $pg {
+                    sqlx::AssertSqlSafe($crate::work::numbered(text))
+                } else {
+                    sqlx::AssertSqlSafe(text.to_owned())
+                }
+            }
+
+            async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
+                if $begin.is_empty() {
+                    Ok(self.$writer.begin().await?)
+                } else {
+                    Ok(self.$writer.begin_with($begin).await?)
+                }
+            }
+
+            /// Writes `effects` inside an open transaction.
+            pub(crate) async fn write_effects(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                effects: &$crate::work::Effects,
+                now: muster_core::incident::Millis,
+            ) -> Result<(), StoreError> {
+                use $crate::work::DeliveryState;
+                if let Some(timer) = effects.fire {
+                    let fired = sqlx::query(Self::sql(
+                        "UPDATE timers SET state = 'done', finished_at = ?, claimed_by = NULL \
+                         WHERE id = ? AND state = 'pending'",
+                    ))
+                    .bind(now)
+                    .bind(timer)
+                    .execute(&mut **tx)
+                    .await?;
+                    if fired.rows_affected() == 0 {
+                        return Err(StoreError::TimerGone(timer));
+                    }
+                }
+                if let Some(subject) = &effects.cancel_subject {
+                    sqlx::query(Self::sql(
+                        "UPDATE timers SET state = 'cancelled', finished_at = ? \
+                         WHERE subject = ? AND state = 'pending'",
+                    ))
+                    .bind(now)
+                    .bind(subject)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for (kind, subject) in &effects.cancel {
+                    sqlx::query(Self::sql(
+                        "UPDATE timers SET state = 'cancelled', finished_at = ? \
+                         WHERE kind = ? AND subject = ? AND state = 'pending'",
+                    ))
+                    .bind(now)
+                    .bind(kind)
+                    .bind(subject)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for timer in &effects.schedule {
+                    Self::arm(tx, timer, now).await?;
+                }
+                for delivery in &effects.deliveries {
+                    sqlx::query(Self::sql(
+                        "INSERT INTO deliveries (incident, channel, destination, person, message, \
+                             state, attempts, next_at, created_at) \
+                         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    ))
+                    .bind(&delivery.incident)
+                    .bind(&delivery.channel)
+                    .bind(&delivery.destination)
+                    .bind(&delivery.person)
+                    .bind(&delivery.message)
+                    .bind(delivery.next_at)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for outcome in &effects.outcomes {
+                    let (state, next_at, folded_into) = match &outcome.state {
+                        DeliveryState::Sent => ("sent", None, None),
+                        DeliveryState::Folded(into) => ("folded", None, Some(*into)),
+                        DeliveryState::Retry(at) => ("pending", Some(*at), None),
+                        DeliveryState::Failed => ("failed", None, None),
+                    };
+                    let finished = if next_at.is_some() { None } else { Some(outcome.at) };
+                    let updated = sqlx::query(Self::sql(
+                        "UPDATE deliveries SET state = ?, attempts = ?, \
+                             next_at = COALESCE(?, next_at), finished_at = ?, folded_into = ?, \
+                             last_error = COALESCE(?, last_error), claimed_by = NULL, claimed_until = NULL \
+                         WHERE id = ? AND state = 'pending' AND claimed_by = ?",
+                    ))
+                    .bind(state)
+                    .bind(outcome.attempts)
+                    .bind(next_at)
+                    .bind(finished)
+                    .bind(folded_into)
+                    .bind(&outcome.error)
+                    .bind(outcome.id)
+                    .bind(&outcome.holder)
+                    .execute(&mut **tx)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::ClaimLost(outcome.id));
+                    }
+                    if matches!(outcome.state, DeliveryState::Sent) {
+                        sqlx::query(Self::sql(
+                            "INSERT INTO destinations (destination, last_sent_at) \
+                             SELECT destination, ? FROM deliveries WHERE id = ? \
+                             ON CONFLICT (destination) DO UPDATE SET last_sent_at = excluded.last_sent_at",
+                        ))
+                        .bind(outcome.at)
+                        .bind(outcome.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                if let Some((group, incident)) = &effects.group {
+                    sqlx::query(Self::sql(
+                        "INSERT INTO alert_groups (grp, incident) VALUES (?, ?) \
+                         ON CONFLICT (grp) DO UPDATE SET incident = excluded.incident",
+                    ))
+                    .bind(group)
+                    .bind(incident)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn arm(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                timer: &$crate::work::NewTimer,
+                now: muster_core::incident::Millis,
+            ) -> Result<(), StoreError> {
+                sqlx::query(Self::sql(
+                    "UPDATE timers SET state = 'cancelled', finished_at = ? \
+                     WHERE kind = ? AND subject = ? AND state = 'pending'",
+                ))
+                .bind(now)
+                .bind(&timer.kind)
+                .bind(&timer.subject)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(Self::sql(
+                    "INSERT INTO timers (kind, subject, due_at, payload, state, created_at) \
+                     VALUES (?, ?, ?, ?, 'pending', ?)",
+                ))
+                .bind(&timer.kind)
+                .bind(&timer.subject)
+                .bind(timer.due_at)
+                .bind(&timer.payload)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn work_accept_alerts(
+                &self,
+                batch: &[$crate::work::NewAlertEvent],
+            ) -> Result<Vec<$crate::work::Accepted>, StoreError> {
+                use $crate::work::Accepted;
+                let mut tx = self.begin_write().await?;
+                if $pg {
+                    // Serialise intake commits so sequence numbers appear in commit order.
+                    sqlx::query("SELECT pg_advisory_xact_lock(7201)")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let mut out = Vec::with_capacity(batch.len());
+                for alert in batch {
+                    let seq: Option<i64> = sqlx::query_scalar(Self::sql(
+                        "INSERT INTO alert_events (integration, alert_key, action, dedup, received_at, body) \
+                         VALUES (?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (integration, dedup) WHERE dedup IS NOT NULL DO NOTHING \
+                         RETURNING seq",
+                    ))
+                    .bind(&alert.integration)
+                    .bind(&alert.key)
+                    .bind(&alert.action)
+                    .bind(&alert.dedup)
+                    .bind(alert.received_at)
+                    .bind(&alert.body)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    out.push(seq.map_or(Accepted::Duplicate, Accepted::Stored));
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            pub(crate) async fn work_alert_events_after(
+                &self,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<$crate::work::StoredAlertEvent>, StoreError> {
+                let rows: Vec<(i64, i64, String)> = sqlx::query_as(Self::sql(
+                    "SELECT seq, received_at, body FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                ))
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.$writer)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(seq, received_at, body)| $crate::work::StoredAlertEvent {
+                        seq,
+                        received_at,
+                        body,
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn work_record_alerts(
+                &self,
+                updates: &[$crate::work::AlertUpdate],
+                cursor: &str,
+                position: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                for update in updates {
+                    sqlx::query(Self::sql(
+                        "INSERT INTO alerts (integration, alert_key, status, summary, severity, route, grp, \
+                             disposition, incident, first_seen, last_seen, last_seq, occurrences, labels) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) \
+                         ON CONFLICT (integration, alert_key) DO UPDATE SET \
+                             status = excluded.status, summary = excluded.summary, \
+                             severity = excluded.severity, route = excluded.route, grp = excluded.grp, \
+                             disposition = excluded.disposition, \
+                             incident = COALESCE(excluded.incident, alerts.incident), \
+                             last_seen = excluded.last_seen, last_seq = excluded.last_seq, \
+                             occurrences = alerts.occurrences + 1, labels = excluded.labels \
+                         WHERE alerts.last_seq < excluded.last_seq",
+                    ))
+                    .bind(&update.integration)
+                    .bind(&update.key)
+                    .bind(&update.status)
+                    .bind(&update.summary)
+                    .bind(&update.severity)
+                    .bind(&update.route)
+                    .bind(&update.group)
+                    .bind(update.disposition.as_str())
+                    .bind(&update.incident)
+                    .bind(update.seen_at)
+                    .bind(update.seen_at)
+                    .bind(update.seq)
+                    .bind(&update.labels)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(Self::sql(
+                    "INSERT INTO cursors (name, position) VALUES (?, ?) \
+                     ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                ))
+                .bind(cursor)
+                .bind(position)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn work_cursor(&self, name: &str) -> Result<i64, StoreError> {
+                let position: Option<i64> =
+                    sqlx::query_scalar(Self::sql("SELECT position FROM cursors WHERE name = ?"))
+                        .bind(name)
+                        .fetch_optional(&self.$writer)
+                        .await?;
+                Ok(position.unwrap_or(0))
+            }
+
+            pub(crate) async fn work_alerts(
+                &self,
+                filter: &$crate::work::AlertFilter,
+            ) -> Result<Vec<$crate::work::AlertRecord>, StoreError> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT integration, alert_key, status, summary, severity, route, grp, disposition, \
+                         incident, first_seen, last_seen, occurrences, labels FROM alerts WHERE 1 = 1",
+                );
+                if let Some(incident) = &filter.incident {
+                    query.push(" AND incident = ").push_bind(incident.clone());
+                }
+                if let Some(disposition) = filter.disposition {
+                    query.push(" AND disposition = ").push_bind(disposition.as_str());
+                }
+                if let Some(status) = &filter.status {
+                    query.push(" AND status = ").push_bind(status.clone());
+                }
+                let limit = filter.limit.unwrap_or(100).clamp(1, 500);
+                query
+                    .push(" ORDER BY last_seen DESC, alert_key LIMIT ")
+                    .push_bind(i64::from(limit));
+                let rows: Vec<(
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    i64,
+                    i64,
+                    i64,
+                    String,
+                )> = query.build_query_as().fetch_all(&self.$reader).await?;
+                rows.into_iter()
+                    .map(|row| {
+                        Ok($crate::work::AlertRecord {
+                            integration: row.0,
+                            key: row.1,
+                            status: row.2,
+                            summary: row.3,
+                            severity: row.4,
+                            route: row.5,
+                            group: row.6,
+                            disposition: $crate::work::disposition(&row.7)?,
+                            incident: row.8,
+                            first_seen: row.9,
+                            last_seen: row.10,
+                            occurrences: row.11,
+                            labels: serde_json::from_str(&row.12).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn work_setting(
+                &self,
+                name: &str,
+                proposed: &str,
+            ) -> Result<String, StoreError> {
+                sqlx::query(Self::sql(
+                    "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                ))
+                .bind(name)
+                .bind(proposed)
+                .execute(&self.$writer)
+                .await?;
+                Ok(sqlx::query_scalar(Self::sql("SELECT value FROM settings WHERE name = ?"))
+                    .bind(name)
+                    .fetch_one(&self.$writer)
+                    .await?)
+            }
+
+            pub(crate) async fn work_group_incident(
+                &self,
+                group: &str,
+            ) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::query_scalar(Self::sql("SELECT incident FROM alert_groups WHERE grp = ?"))
+                    .bind(group)
+                    .fetch_optional(&self.$writer)
+                    .await?)
+            }
+
+            pub(crate) async fn work_acquire_lease(
+                &self,
+                name: &str,
+                holder: &str,
+                now: muster_core::incident::Millis,
+                until: muster_core::incident::Millis,
+            ) -> Result<bool, StoreError> {
+                let taken = sqlx::query(Self::sql(
+                    "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) \
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+                     WHERE leases.holder = excluded.holder OR leases.until < ?",
+                ))
+                .bind(name)
+                .bind(holder)
+                .bind(until)
+                .bind(now)
+                .execute(&self.$writer)
+                .await?;
+                Ok(taken.rows_affected() > 0)
+            }
+
+            pub(crate) async fn work_release_lease(
+                &self,
+                name: &str,
+                holder: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query(Self::sql("DELETE FROM leases WHERE name = ? AND holder = ?"))
+                    .bind(name)
+                    .bind(holder)
+                    .execute(&self.$writer)
+                    .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn work_apply(
+                &self,
+                effects: &$crate::work::Effects,
+                now: muster_core::incident::Millis,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::write_effects(&mut tx, effects, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn work_claim_timers(
+                &self,
+                now: muster_core::incident::Millis,
+                holder: &str,
+                until: muster_core::incident::Millis,
+                limit: u32,
+            ) -> Result<Vec<$crate::work::TimerRecord>, StoreError> {
+                let select = if $pg {
+                    "UPDATE timers SET claimed_by = ?, claimed_until = ? WHERE id IN (\
+                         SELECT id FROM timers WHERE state = 'pending' AND due_at <= ? \
+                         AND (claimed_until IS NULL OR claimed_until < ?) \
+                         ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, kind, subject, due_at, payload, state, finished_at"
+                } else {
+                    "UPDATE timers SET claimed_by = ?, claimed_until = ? WHERE id IN (\
+                         SELECT id FROM timers WHERE state = 'pending' AND due_at <= ? \
+                         AND (claimed_until IS NULL OR claimed_until < ?) \
+                         ORDER BY due_at LIMIT ?) \
+                     RETURNING id, kind, subject, due_at, payload, state, finished_at"
+                };
+                let rows: Vec<(i64, String, String, i64, String, String, Option<i64>)> =
+                    sqlx::query_as(Self::sql(select))
+                        .bind(holder)
+                        .bind(until)
+                        .bind(now)
+                        .bind(now)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$writer)
+                        .await?;
+                let mut timers: Vec<_> = rows.into_iter().map($crate::work::timer_record).collect();
+                timers.sort_by_key(|timer| (timer.due_at, timer.id));
+                Ok(timers)
+            }
+
+            pub(crate) async fn work_next_timer_due(
+                &self,
+            ) -> Result<Option<muster_core::incident::Millis>, StoreError> {
+                Ok(sqlx::query_scalar(Self::sql(
+                    "SELECT MIN(due_at) FROM timers WHERE state = 'pending'",
+                ))
+                .fetch_one(&self.$writer)
+                .await?)
+            }
+
+            pub(crate) async fn work_timers(
+                &self,
+                subject: &str,
+            ) -> Result<Vec<$crate::work::TimerRecord>, StoreError> {
+                let rows: Vec<(i64, String, String, i64, String, String, Option<i64>)> =
+                    sqlx::query_as(Self::sql(
+                        "SELECT id, kind, subject, due_at, payload, state, finished_at FROM timers \
+                         WHERE subject = ? ORDER BY id",
+                    ))
+                    .bind(subject)
+                    .fetch_all(&self.$reader)
+                    .await?;
+                Ok(rows.into_iter().map($crate::work::timer_record).collect())
+            }
+
+            pub(crate) async fn work_claim_deliveries(
+                &self,
+                now: muster_core::incident::Millis,
+                holder: &str,
+                until: muster_core::incident::Millis,
+                limit: u32,
+            ) -> Result<Vec<$crate::work::DeliveryRecord>, StoreError> {
+                let select = if $pg {
+                    "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN (\
+                         SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ? \
+                         AND (claimed_until IS NULL OR claimed_until < ?) \
+                         ORDER BY next_at, id LIMIT ? FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, incident, channel, destination, person, message, state, attempts, \
+                         next_at, created_at, finished_at, folded_into, last_error"
+                } else {
+                    "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN (\
+                         SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= ? \
+                         AND (claimed_until IS NULL OR claimed_until < ?) \
+                         ORDER BY next_at, id LIMIT ?) \
+                     RETURNING id, incident, channel, destination, person, message, state, attempts, \
+                         next_at, created_at, finished_at, folded_into, last_error"
+                };
+                let rows: Vec<$crate::work::DeliveryRow> = sqlx::query_as(Self::sql(select))
+                    .bind(holder)
+                    .bind(until)
+                    .bind(now)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$writer)
+                    .await?;
+                let mut deliveries: Vec<_> =
+                    rows.into_iter().map($crate::work::delivery_record).collect();
+                deliveries.sort_by_key(|delivery| (delivery.next_at, delivery.id));
+                Ok(deliveries)
+            }
+
+            pub(crate) async fn work_deliveries(
+                &self,
+                incident: &str,
+            ) -> Result<Vec<$crate::work::DeliveryRecord>, StoreError> {
+                let rows: Vec<$crate::work::DeliveryRow> = sqlx::query_as(Self::sql(
+                    "SELECT id, incident, channel, destination, person, message, state, attempts, \
+                         next_at, created_at, finished_at, folded_into, last_error \
+                     FROM deliveries WHERE incident = ? ORDER BY id",
+                ))
+                .bind(incident)
+                .fetch_all(&self.$reader)
+                .await?;
+                Ok(rows.into_iter().map($crate::work::delivery_record).collect())
+            }
+
+            pub(crate) async fn work_last_sent(
+                &self,
+                destination: &str,
+            ) -> Result<Option<muster_core::incident::Millis>, StoreError> {
+                Ok(sqlx::query_scalar(Self::sql(
+                    "SELECT last_sent_at FROM destinations WHERE destination = ?",
+                ))
+                .bind(destination)
+                .fetch_optional(&self.$writer)
+                .await?)
+            }
+
+            pub(crate) async fn work_postpone(
+                &self,
+                id: i64,
+                holder: &str,
+                next_at: muster_core::incident::Millis,
+            ) -> Result<(), StoreError> {
+                sqlx::query(Self::sql(
+                    "UPDATE deliveries SET next_at = ?, claimed_by = NULL, claimed_until = NULL \
+                     WHERE id = ? AND claimed_by = ? AND state = 'pending'",
+                ))
+                .bind(next_at)
+                .bind(id)
+                .bind(holder)
+                .execute(&self.$writer)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn work_pending_for(
+                &self,
+                destination: &str,
+                holder: &str,
+                now: muster_core::incident::Millis,
+                until: muster_core::incident::Millis,
+            ) -> Result<Vec<$crate::work::DeliveryRecord>, StoreError> {
+                let rows: Vec<$crate::work::DeliveryRow> = sqlx::query_as(Self::sql(
+                    "UPDATE deliveries SET claimed_by = ?, claimed_until = ? \
+                     WHERE destination = ? AND state = 'pending' \
+                     AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?) \
+                     RETURNING id, incident, channel, destination, person, message, state, attempts, \
+                         next_at, created_at, finished_at, folded_into, last_error",
+                ))
+                .bind(holder)
+                .bind(until)
+                .bind(destination)
+                .bind(holder)
+                .bind(now)
+                .fetch_all(&self.$writer)
+                .await?;
+                let mut deliveries: Vec<_> =
+                    rows.into_iter().map($crate::work::delivery_record).collect();
+                deliveries.sort_by_key(|delivery| delivery.id);
+                Ok(deliveries)
+            }
+        }
+    };
+}
+
+pub(crate) use work_queries;
+
+pub(crate) type DeliveryRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+pub(crate) fn delivery_record(row: DeliveryRow) -> DeliveryRecord {
+    DeliveryRecord {
+        id: row.0,
+        incident: row.1,
+        channel: row.2,
+        destination: row.3,
+        person: row.4,
+        message: row.5,
+        state: row.6,
+        attempts: row.7,
+        next_at: row.8,
+        created_at: row.9,
+        finished_at: row.10,
+        folded_into: row.11,
+        last_error: row.12,
+    }
+}
+
+pub(crate) fn timer_record(
+    row: (i64, String, String, i64, String, String, Option<i64>),
+) -> TimerRecord {
+    TimerRecord {
+        id: row.0,
+        kind: row.1,
+        subject: row.2,
+        due_at: row.3,
+        payload: row.4,
+        state: row.5,
+        finished_at: row.6,
+    }
+}
