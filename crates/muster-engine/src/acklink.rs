@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
 use muster_core::incident::Millis;
 use muster_core::plan::PersonId;
-use muster_store::Store;
+use muster_store::Work;
 
 use crate::{Engine, EngineError};
 

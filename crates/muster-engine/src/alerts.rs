@@ -13,7 +13,7 @@ use muster_core::alert::{Alert, AlertAction, Routing, heartbeat, route};
 use muster_core::incident::escalation::HEARTBEAT;
 use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis};
 use muster_core::plan::RouteAction;
-use muster_store::{AlertFilter, AlertUpdate, Disposition, Effects, NewTimer, Store, StoreError};
+use muster_store::{AlertFilter, AlertUpdate, Disposition, Effects, NewTimer, Store, Work};
 
 use crate::{Engine, EngineError};
 
@@ -188,9 +188,9 @@ impl Engine {
                         .filter(|item| item.seq > incident.alerts_through)
                         .collect();
                     if fresh.is_empty() || !incident.status.is_open() {
-                        return None;
+                        return Ok(None);
                     }
-                    Some((vec![attached(&fresh)], Effects::default()))
+                    Ok(Some((vec![attached(&fresh)], Effects::default())))
                 })
                 .await;
             match outcome {
@@ -232,12 +232,14 @@ impl Engine {
             drill: false,
             tags: lead.routing.tags.clone(),
         };
-        let effects = Effects {
-            group: Some((group.to_owned(), String::new())),
-            ..Effects::default()
-        };
         match self
-            .declare_as("intake", &command, vec![attached(&firing)], effects)
+            .declare_as(
+                "intake",
+                &command,
+                vec![attached(&firing)],
+                Effects::default(),
+                Some(group),
+            )
             .await
         {
             Ok(outcome) => {
@@ -272,7 +274,7 @@ impl Engine {
         let count = alerts.len() as u64;
         self.record(&id, "intake", |plan, state, now| {
             if !state.status.is_open() {
-                return None;
+                return Ok(None);
             }
             let mut kinds = vec![EventKind::AlertsResolved { count }];
             if auto {
@@ -282,13 +284,9 @@ impl Engine {
                     kinds.extend(more);
                 }
             }
-            Some((kinds, Effects::default()))
+            Ok(Some((kinds, Effects::default())))
         })
         .await
         .map(|_| ())
-        .or_else(|error| match error {
-            EngineError::Store(StoreError::Conflict { .. }) => Ok(()),
-            other => Err(other),
-        })
     }
 }

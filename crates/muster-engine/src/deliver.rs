@@ -13,7 +13,7 @@ use std::sync::Arc;
 use muster_core::incident::{EventKind, IncidentId, Millis, NotifyOutcome};
 use muster_core::plan::PersonId;
 use muster_notify::{Destination, Message, Sender, backoff};
-use muster_store::{DeliveryOutcome, DeliveryRecord, DeliveryState, Effects, Store};
+use muster_store::{DeliveryOutcome, DeliveryRecord, DeliveryState, Effects, Work};
 
 use crate::{Engine, EngineError};
 
@@ -259,7 +259,7 @@ impl Engine {
                 .collect();
             let result = self
                 .record(&id, "notifier", |_, _, _| {
-                    Some((kinds.clone(), effects.clone()))
+                    Ok(Some((kinds.clone(), effects.clone())))
                 })
                 .await;
             match result {

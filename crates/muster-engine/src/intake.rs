@@ -12,7 +12,7 @@ use std::sync::Arc;
 use muster_core::alert::Alert;
 use muster_core::incident::Millis;
 use muster_core::plan::{Integration, IntegrationKind};
-use muster_store::{Accepted, NewAlertEvent, Store, StoreError};
+use muster_store::{Accepted, NewAlertEvent, StoreError, Work};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Engine;

@@ -33,7 +33,9 @@ use muster_core::incident::{
     Command, Event, EventKind, Incident, IncidentId, Link, Millis, Rejection, chain, decide,
 };
 use muster_core::plan::Plan;
-use muster_store::{AnyStore, Effects, IncidentFilter, IncidentPage, NewTimer, Store, StoreError};
+use muster_store::{
+    AnyStore, Effects, IncidentFilter, IncidentPage, NewTimer, Store, StoreError, Work,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
@@ -262,20 +264,28 @@ impl Engine {
             }));
         }
         let outcome = self
-            .declare_as(&principal.actor(), command, Vec::new(), Effects::default())
+            .declare_as(
+                &principal.actor(),
+                command,
+                Vec::new(),
+                Effects::default(),
+                None,
+            )
             .await?;
         tracing::info!(incident = %outcome.incident.id, actor = %principal.name, "incident declared");
         Ok(outcome)
     }
 
     /// Declares an incident on behalf of `actor` (a person, a token, or the system), appending
-    /// `extra` events after the declaration and committing `effects` with it.
+    /// `extra` events after the declaration and committing `effects` with it; `group` is the
+    /// alert group the incident will serve, recorded in the same transaction.
     pub(crate) async fn declare_as(
         &self,
         actor: &str,
         command: &Command,
         extra: Vec<EventKind>,
         mut effects: Effects,
+        group: Option<&str>,
     ) -> Result<Outcome, EngineError> {
         let running = self.plan();
         let now = self.now();
@@ -284,9 +294,7 @@ impl Engine {
         let day = local_day(&running.plan, now);
         let number = self.store.next_incident_number(day).await?;
         let id = IncidentId::new(day, number);
-        if let Some((_, incident)) = &mut effects.group {
-            *incident = id.to_string();
-        }
+        effects.group = group.map(|group| (group.to_owned(), id.to_string()));
         self.commit(&running.plan, &id, None, actor, now, kinds, effects)
             .await
     }
@@ -366,8 +374,8 @@ impl Engine {
     }
 
     /// Appends what `decide` makes of the incident's current state, deciding again when another
-    /// writer got there first. `None` from `decide` appends nothing (and fires `effects.fire`
-    /// alone, if set).
+    /// writer got there first. `None` from `decide` appends nothing; no events with effects
+    /// commit the effects alone (a timer that finds nothing to do is still marked done).
     pub(crate) async fn record<F>(
         &self,
         id: &IncidentId,
@@ -375,7 +383,9 @@ impl Engine {
         decide: F,
     ) -> Result<Option<Outcome>, EngineError>
     where
-        F: Fn(&Plan, &Incident, Millis) -> Option<(Vec<EventKind>, Effects)> + Send + Sync,
+        F: Fn(&Plan, &Incident, Millis) -> Result<Option<(Vec<EventKind>, Effects)>, EngineError>
+            + Send
+            + Sync,
     {
         for _ in 0..MAX_ATTEMPTS {
             let head = self
@@ -385,7 +395,7 @@ impl Engine {
                 .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
             let running = self.plan();
             let now = self.now().max(head.incident.updated_at);
-            let Some((kinds, effects)) = decide(&running.plan, &head.incident, now) else {
+            let Some((kinds, effects)) = decide(&running.plan, &head.incident, now)? else {
                 return Ok(None);
             };
             if kinds.is_empty() {
@@ -434,36 +444,19 @@ impl Engine {
             }
             _ => command,
         };
-        for _ in 0..MAX_ATTEMPTS {
-            let head = self
-                .store
-                .head(id)
-                .await?
-                .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
-            let running = self.plan();
-            let now = self.now().max(head.incident.updated_at);
-            let kinds = decide(&running.plan, Some(&head.incident), command, now)
-                .map_err(EngineError::Rejected)?;
-            match self
-                .commit(
-                    &running.plan,
-                    id,
-                    Some(&head),
-                    &principal.actor(),
-                    now,
-                    kinds,
-                    Effects::default(),
-                )
-                .await
-            {
-                Ok(outcome) => return Ok(outcome),
-                Err(EngineError::Store(StoreError::Conflict { .. })) => {
-                    tracing::debug!(incident = %id, "lost a race; deciding again");
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Err(EngineError::Busy(id.clone()))
+        let outcome = self
+            .record(id, &principal.actor(), |plan, incident, now| {
+                let kinds =
+                    decide(plan, Some(incident), command, now).map_err(EngineError::Rejected)?;
+                Ok(Some((kinds, Effects::default())))
+            })
+            .await?;
+        outcome.ok_or_else(|| {
+            EngineError::Rejected(Rejection {
+                code: "no-change",
+                message: format!("the command changes nothing about {id}"),
+            })
+        })
     }
 
     pub async fn incident(&self, id: &IncidentId) -> Result<IncidentView, EngineError> {

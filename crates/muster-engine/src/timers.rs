@@ -5,7 +5,7 @@ use muster_core::incident::escalation::{
     self, ACK_SLA, ESCALATE, HEARTBEAT, LadderStep, UPDATE_DUE,
 };
 use muster_core::incident::{Command, EventKind, IncidentId};
-use muster_store::{Effects, NewTimer, Store, StoreError, TimerRecord};
+use muster_store::{Effects, NewTimer, Store, StoreError, TimerRecord, Work};
 
 use crate::{Engine, EngineError, paging};
 
@@ -62,7 +62,7 @@ impl Engine {
                     let kinds = escalation::ack_overdue(plan, incident)
                         .into_iter()
                         .collect();
-                    Some((kinds, fired(timer.id)))
+                    Ok(Some((kinds, fired(timer.id))))
                 })
                 .await
                 .map(|_| ()),
@@ -114,9 +114,9 @@ impl Engine {
         let event = page.event.clone();
         self.record(id, "escalation", move |_, incident, _| {
             if incident.acknowledged_at.is_some() || !incident.status.is_open() {
-                return Some((Vec::new(), fired(timer)));
+                return Ok(Some((Vec::new(), fired(timer))));
             }
-            Some((vec![event.clone()], effects.clone()))
+            Ok(Some((vec![event.clone()], effects.clone())))
         })
         .await?;
         Ok(())
@@ -164,9 +164,9 @@ impl Engine {
         }
         self.record(id, "escalation", move |_, incident, _| {
             if !incident.status.is_open() {
-                return Some((Vec::new(), fired(timer)));
+                return Ok(Some((Vec::new(), fired(timer))));
             }
-            Some((vec![event.clone()], effects.clone()))
+            Ok(Some((vec![event.clone()], effects.clone())))
         })
         .await?;
         Ok(())
@@ -213,13 +213,14 @@ impl Engine {
             drill: false,
             tags: vec!["heartbeat".to_owned()],
         };
-        let effects = Effects {
-            fire: Some(timer.id),
-            group: Some((group, String::new())),
-            ..Effects::default()
-        };
         let outcome = self
-            .declare_as("heartbeat", &command, Vec::new(), effects)
+            .declare_as(
+                "heartbeat",
+                &command,
+                Vec::new(),
+                fired(timer.id),
+                Some(&group),
+            )
             .await?;
         tracing::warn!(incident = %outcome.incident.id, integration = %integration.id, "heartbeat lost");
         Ok(())

@@ -2,19 +2,53 @@
 //! Each wakes when told there is work, and polls the database anyway (other instances add work
 //! too, and timers come due by themselves), so a timer fires within [`POLL`] of its time.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use crate::Engine;
+use crate::{Engine, EngineError, Wake};
 
 /// Longest a loop sleeps before looking at the database again.
 pub const POLL: Duration = Duration::from_millis(250);
 
 /// Pause after an error before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
+
+/// Runs `step` until `until` turns: again at once while it finds work, else after a wake-up or
+/// [`POLL`].
+fn spawn_loop<F, Fut>(
+    tasks: &mut JoinSet<()>,
+    engine: &Arc<Engine>,
+    mut until: watch::Receiver<bool>,
+    what: &'static str,
+    wake: fn(&Wake) -> &Notify,
+    step: F,
+) where
+    F: Fn(Arc<Engine>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<usize, EngineError>> + Send,
+{
+    let engine = Arc::clone(engine);
+    tasks.spawn(async move {
+        loop {
+            match step(Arc::clone(&engine)).await {
+                Ok(count) if count > 0 => continue,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "{what} failed; retrying");
+                    tokio::time::sleep(BACKOFF).await;
+                }
+            }
+            tokio::select! {
+                () = wake(&engine.wake).notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = until.changed() => return,
+            }
+        }
+    });
+}
 
 impl Engine {
     /// Starts the background work; it stops when `stop` turns true.
@@ -30,72 +64,30 @@ impl Engine {
                 _ = until.changed() => {}
             }
         });
-        let engine = Arc::clone(self);
-        let mut until = stop.clone();
-        tasks.spawn(async move {
-            loop {
-                let busy = match engine.process_alerts().await {
-                    Ok(count) => count > 0,
-                    Err(error) => {
-                        tracing::warn!(%error, "alert processing failed; retrying");
-                        tokio::time::sleep(BACKOFF).await;
-                        false
-                    }
-                };
-                if busy {
-                    continue;
-                }
-                tokio::select! {
-                    () = engine.wake.alerts.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    _ = until.changed() => return,
-                }
-            }
-        });
-        let engine = Arc::clone(self);
-        let mut until = stop.clone();
-        tasks.spawn(async move {
-            loop {
-                let busy = match engine.fire_due_timers().await {
-                    Ok(count) => count > 0,
-                    Err(error) => {
-                        tracing::warn!(%error, "timers failed; retrying");
-                        tokio::time::sleep(BACKOFF).await;
-                        false
-                    }
-                };
-                if busy {
-                    continue;
-                }
-                tokio::select! {
-                    () = engine.wake.timers.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    _ = until.changed() => return,
-                }
-            }
-        });
-        let engine = Arc::clone(self);
-        let mut until = stop;
-        tasks.spawn(async move {
-            loop {
-                let busy = match engine.deliver_due().await {
-                    Ok(count) => count > 0,
-                    Err(error) => {
-                        tracing::warn!(%error, "deliveries failed; retrying");
-                        tokio::time::sleep(BACKOFF).await;
-                        false
-                    }
-                };
-                if busy {
-                    continue;
-                }
-                tokio::select! {
-                    () = engine.wake.deliveries.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    _ = until.changed() => return,
-                }
-            }
-        });
+        spawn_loop(
+            &mut tasks,
+            self,
+            stop.clone(),
+            "alert processing",
+            |wake| &wake.alerts,
+            |engine| async move { engine.process_alerts().await },
+        );
+        spawn_loop(
+            &mut tasks,
+            self,
+            stop.clone(),
+            "timers",
+            |wake| &wake.timers,
+            |engine| async move { engine.fire_due_timers().await },
+        );
+        spawn_loop(
+            &mut tasks,
+            self,
+            stop,
+            "deliveries",
+            |wake| &wake.deliveries,
+            |engine| async move { engine.deliver_due().await },
+        );
         tasks
     }
 }

@@ -203,6 +203,68 @@ pub trait Store: Send + Sync {
         now: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The next incident number for a day (1, 2, …), never handed out twice.
+    fn next_incident_number(
+        &self,
+        day: jiff::civil::Date,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// The incident's projection and where its chain ends.
+    fn head(
+        &self,
+        id: &IncidentId,
+    ) -> impl Future<Output = Result<Option<Head>, StoreError>> + Send;
+
+    /// The incident's events in order.
+    fn events(
+        &self,
+        id: &IncidentId,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// Every incident that has events, as stored (the audit walks these, not the projection).
+    fn incident_ids(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// One incident's events exactly as stored, in sequence order.
+    fn raw_events(
+        &self,
+        incident: &str,
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
+    fn list(
+        &self,
+        filter: &IncidentFilter,
+    ) -> impl Future<Output = Result<IncidentPage, StoreError>> + Send;
+
+    /// Stores a new token by the SHA-256 (hex) of its secret.
+    fn create_token(
+        &self,
+        record: &TokenRecord,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The token whose secret hashes to `secret_hash`, revoked or not.
+    fn token_by_hash(
+        &self,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
+
+    fn tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>, StoreError>> + Send;
+
+    /// Marks a token revoked; `false` when there is no unrevoked token by that name.
+    fn revoke_token(
+        &self,
+        name: &str,
+        at: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether the database answers.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The engine's durable work queues: accepted alerts and their processed state, timers,
+/// deliveries, leases, cursors and settings (see the `work` module for how each stays exactly
+/// once across instances).
+pub trait Work: Send + Sync {
     /// Commits side effects on their own.
     fn apply(
         &self,
@@ -263,12 +325,6 @@ pub trait Store: Send + Sync {
         until: Millis,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    fn release_lease(
-        &self,
-        name: &str,
-        holder: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
     /// Claims pending timers due by `now` that nobody else holds, for `holder` until `until`.
     fn claim_timers(
         &self,
@@ -276,15 +332,6 @@ pub trait Store: Send + Sync {
         holder: &str,
         until: Millis,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<TimerRecord>, StoreError>> + Send;
-
-    /// When the earliest pending timer is due.
-    fn next_timer_due(&self) -> impl Future<Output = Result<Option<Millis>, StoreError>> + Send;
-
-    /// Every timer about a subject, pending or finished, oldest first.
-    fn timers(
-        &self,
-        subject: &str,
     ) -> impl Future<Output = Result<Vec<TimerRecord>, StoreError>> + Send;
 
     /// Claims pending deliveries due by `now` that nobody else holds.
@@ -306,12 +353,6 @@ pub trait Store: Send + Sync {
         until: Millis,
     ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
 
-    /// An incident's deliveries, oldest first.
-    fn deliveries(
-        &self,
-        incident: &str,
-    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
-
     /// When a destination was last sent to.
     fn last_sent(
         &self,
@@ -325,63 +366,6 @@ pub trait Store: Send + Sync {
         holder: &str,
         next_at: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The next incident number for a day (1, 2, …), never handed out twice.
-    fn next_incident_number(
-        &self,
-        day: jiff::civil::Date,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
-
-    /// The incident's projection and where its chain ends.
-    fn head(
-        &self,
-        id: &IncidentId,
-    ) -> impl Future<Output = Result<Option<Head>, StoreError>> + Send;
-
-    /// The incident's events in order.
-    fn events(
-        &self,
-        id: &IncidentId,
-    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
-
-    /// Every incident that has events, as stored (the audit walks these, not the projection).
-    fn incident_ids(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
-
-    /// One incident's events exactly as stored, in sequence order.
-    fn raw_events(
-        &self,
-        incident: &str,
-    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
-
-    fn list(
-        &self,
-        filter: &IncidentFilter,
-    ) -> impl Future<Output = Result<IncidentPage, StoreError>> + Send;
-
-    /// Stores a new token by the SHA-256 (hex) of its secret.
-    fn create_token(
-        &self,
-        record: &TokenRecord,
-        secret_hash: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The token whose secret hashes to `secret_hash`, revoked or not.
-    fn token_by_hash(
-        &self,
-        secret_hash: &str,
-    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
-
-    fn tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>, StoreError>> + Send;
-
-    /// Marks a token revoked; `false` when there is no unrevoked token by that name.
-    fn revoke_token(
-        &self,
-        name: &str,
-        at: Millis,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Whether the database answers.
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 static NO_EFFECTS: Effects = Effects {
@@ -491,6 +475,56 @@ impl Store for AnyStore {
         dispatch!(self, store => store.append_with(events, state, effects, now))
     }
 
+    async fn next_incident_number(&self, day: jiff::civil::Date) -> Result<u32, StoreError> {
+        dispatch!(self, store => store.next_incident_number(day))
+    }
+
+    async fn head(&self, id: &IncidentId) -> Result<Option<Head>, StoreError> {
+        dispatch!(self, store => store.head(id))
+    }
+
+    async fn events(&self, id: &IncidentId) -> Result<Vec<Event>, StoreError> {
+        dispatch!(self, store => store.events(id))
+    }
+
+    async fn incident_ids(&self) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, store => store.incident_ids())
+    }
+
+    async fn raw_events(&self, incident: &str) -> Result<Vec<RawEvent>, StoreError> {
+        dispatch!(self, store => store.raw_events(incident))
+    }
+
+    async fn list(&self, filter: &IncidentFilter) -> Result<IncidentPage, StoreError> {
+        dispatch!(self, store => store.list(filter))
+    }
+
+    async fn create_token(
+        &self,
+        record: &TokenRecord,
+        secret_hash: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.create_token(record, secret_hash))
+    }
+
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        dispatch!(self, store => store.token_by_hash(secret_hash))
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        dispatch!(self, store => store.tokens())
+    }
+
+    async fn revoke_token(&self, name: &str, at: Millis) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.revoke_token(name, at))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, store => store.ping())
+    }
+}
+
+impl Work for AnyStore {
     async fn apply(&self, effects: &Effects, now: Millis) -> Result<(), StoreError> {
         dispatch!(self, store => store.apply(effects, now))
     }
@@ -542,10 +576,6 @@ impl Store for AnyStore {
         dispatch!(self, store => store.acquire_lease(name, holder, now, until))
     }
 
-    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        dispatch!(self, store => store.release_lease(name, holder))
-    }
-
     async fn claim_timers(
         &self,
         now: Millis,
@@ -554,14 +584,6 @@ impl Store for AnyStore {
         limit: u32,
     ) -> Result<Vec<TimerRecord>, StoreError> {
         dispatch!(self, store => store.claim_timers(now, holder, until, limit))
-    }
-
-    async fn next_timer_due(&self) -> Result<Option<Millis>, StoreError> {
-        dispatch!(self, store => store.next_timer_due())
-    }
-
-    async fn timers(&self, subject: &str) -> Result<Vec<TimerRecord>, StoreError> {
-        dispatch!(self, store => store.timers(subject))
     }
 
     async fn claim_deliveries(
@@ -584,63 +606,11 @@ impl Store for AnyStore {
         dispatch!(self, store => store.claim_destination(destination, holder, now, until))
     }
 
-    async fn deliveries(&self, incident: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
-        dispatch!(self, store => store.deliveries(incident))
-    }
-
     async fn last_sent(&self, destination: &str) -> Result<Option<Millis>, StoreError> {
         dispatch!(self, store => store.last_sent(destination))
     }
 
     async fn postpone(&self, id: i64, holder: &str, next_at: Millis) -> Result<(), StoreError> {
         dispatch!(self, store => store.postpone(id, holder, next_at))
-    }
-
-    async fn next_incident_number(&self, day: jiff::civil::Date) -> Result<u32, StoreError> {
-        dispatch!(self, store => store.next_incident_number(day))
-    }
-
-    async fn head(&self, id: &IncidentId) -> Result<Option<Head>, StoreError> {
-        dispatch!(self, store => store.head(id))
-    }
-
-    async fn events(&self, id: &IncidentId) -> Result<Vec<Event>, StoreError> {
-        dispatch!(self, store => store.events(id))
-    }
-
-    async fn incident_ids(&self) -> Result<Vec<String>, StoreError> {
-        dispatch!(self, store => store.incident_ids())
-    }
-
-    async fn raw_events(&self, incident: &str) -> Result<Vec<RawEvent>, StoreError> {
-        dispatch!(self, store => store.raw_events(incident))
-    }
-
-    async fn list(&self, filter: &IncidentFilter) -> Result<IncidentPage, StoreError> {
-        dispatch!(self, store => store.list(filter))
-    }
-
-    async fn create_token(
-        &self,
-        record: &TokenRecord,
-        secret_hash: &str,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, store => store.create_token(record, secret_hash))
-    }
-
-    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        dispatch!(self, store => store.token_by_hash(secret_hash))
-    }
-
-    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        dispatch!(self, store => store.tokens())
-    }
-
-    async fn revoke_token(&self, name: &str, at: Millis) -> Result<bool, StoreError> {
-        dispatch!(self, store => store.revoke_token(name, at))
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, store => store.ping())
     }
 }

@@ -15,9 +15,7 @@ use sqlx::sqlite::{
 use crate::common;
 use crate::work::work_queries;
 use crate::{
-    Accepted, AlertFilter, AlertRecord, AlertUpdate, DeliveryRecord, Effects, Head, IncidentFilter,
-    IncidentPage, NewAlertEvent, RawEvent, Store, StoreError, StoredAlertEvent, TimerRecord,
-    TokenRecord,
+    Effects, Head, IncidentFilter, IncidentPage, RawEvent, Store, StoreError, TokenRecord,
 };
 
 static MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -267,111 +265,6 @@ impl Store for SqliteStore {
                 .execute(&self.writer)
                 .await?;
         Ok(revoked.rows_affected() > 0)
-    }
-
-    async fn apply(&self, effects: &Effects, now: Millis) -> Result<(), StoreError> {
-        self.work_apply(effects, now).await
-    }
-
-    async fn accept_alerts(&self, batch: &[NewAlertEvent]) -> Result<Vec<Accepted>, StoreError> {
-        self.work_accept_alerts(batch).await
-    }
-
-    async fn alert_events_after(
-        &self,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<StoredAlertEvent>, StoreError> {
-        self.work_alert_events_after(after, limit).await
-    }
-
-    async fn record_alerts(
-        &self,
-        updates: &[AlertUpdate],
-        cursor: &str,
-        position: i64,
-    ) -> Result<(), StoreError> {
-        self.work_record_alerts(updates, cursor, position).await
-    }
-
-    async fn cursor(&self, name: &str) -> Result<i64, StoreError> {
-        self.work_cursor(name).await
-    }
-
-    async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
-        self.work_alerts(filter).await
-    }
-
-    async fn setting(&self, name: &str, proposed: &str) -> Result<String, StoreError> {
-        self.work_setting(name, proposed).await
-    }
-
-    async fn group_incident(&self, group: &str) -> Result<Option<String>, StoreError> {
-        self.work_group_incident(group).await
-    }
-
-    async fn acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: Millis,
-        until: Millis,
-    ) -> Result<bool, StoreError> {
-        self.work_acquire_lease(name, holder, now, until).await
-    }
-
-    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        self.work_release_lease(name, holder).await
-    }
-
-    async fn claim_timers(
-        &self,
-        now: Millis,
-        holder: &str,
-        until: Millis,
-        limit: u32,
-    ) -> Result<Vec<TimerRecord>, StoreError> {
-        self.work_claim_timers(now, holder, until, limit).await
-    }
-
-    async fn next_timer_due(&self) -> Result<Option<Millis>, StoreError> {
-        self.work_next_timer_due().await
-    }
-
-    async fn timers(&self, subject: &str) -> Result<Vec<TimerRecord>, StoreError> {
-        self.work_timers(subject).await
-    }
-
-    async fn claim_deliveries(
-        &self,
-        now: Millis,
-        holder: &str,
-        until: Millis,
-        limit: u32,
-    ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.work_claim_deliveries(now, holder, until, limit).await
-    }
-
-    async fn claim_destination(
-        &self,
-        destination: &str,
-        holder: &str,
-        now: Millis,
-        until: Millis,
-    ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.work_pending_for(destination, holder, now, until).await
-    }
-
-    async fn deliveries(&self, incident: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.work_deliveries(incident).await
-    }
-
-    async fn last_sent(&self, destination: &str) -> Result<Option<Millis>, StoreError> {
-        self.work_last_sent(destination).await
-    }
-
-    async fn postpone(&self, id: i64, holder: &str, next_at: Millis) -> Result<(), StoreError> {
-        self.work_postpone(id, holder, next_at).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

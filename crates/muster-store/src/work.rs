@@ -424,8 +424,10 @@ macro_rules! work_queries {
                 .await?;
                 Ok(())
             }
+        }
 
-            pub(crate) async fn work_accept_alerts(
+        impl $crate::Work for $store {
+            async fn accept_alerts(
                 &self,
                 batch: &[$crate::work::NewAlertEvent],
             ) -> Result<Vec<$crate::work::Accepted>, StoreError> {
@@ -459,7 +461,7 @@ macro_rules! work_queries {
                 Ok(out)
             }
 
-            pub(crate) async fn work_alert_events_after(
+            async fn alert_events_after(
                 &self,
                 after: i64,
                 limit: u32,
@@ -481,7 +483,7 @@ macro_rules! work_queries {
                     .collect())
             }
 
-            pub(crate) async fn work_record_alerts(
+            async fn record_alerts(
                 &self,
                 updates: &[$crate::work::AlertUpdate],
                 cursor: &str,
@@ -530,7 +532,7 @@ macro_rules! work_queries {
                 Ok(())
             }
 
-            pub(crate) async fn work_cursor(&self, name: &str) -> Result<i64, StoreError> {
+            async fn cursor(&self, name: &str) -> Result<i64, StoreError> {
                 let position: Option<i64> =
                     sqlx::query_scalar(Self::sql("SELECT position FROM cursors WHERE name = ?"))
                         .bind(name)
@@ -539,7 +541,7 @@ macro_rules! work_queries {
                 Ok(position.unwrap_or(0))
             }
 
-            pub(crate) async fn work_alerts(
+            async fn alerts(
                 &self,
                 filter: &$crate::work::AlertFilter,
             ) -> Result<Vec<$crate::work::AlertRecord>, StoreError> {
@@ -596,7 +598,7 @@ macro_rules! work_queries {
                     .collect()
             }
 
-            pub(crate) async fn work_setting(
+            async fn setting(
                 &self,
                 name: &str,
                 proposed: &str,
@@ -614,7 +616,7 @@ macro_rules! work_queries {
                     .await?)
             }
 
-            pub(crate) async fn work_group_incident(
+            async fn group_incident(
                 &self,
                 group: &str,
             ) -> Result<Option<String>, StoreError> {
@@ -624,7 +626,7 @@ macro_rules! work_queries {
                     .await?)
             }
 
-            pub(crate) async fn work_acquire_lease(
+            async fn acquire_lease(
                 &self,
                 name: &str,
                 holder: &str,
@@ -645,20 +647,7 @@ macro_rules! work_queries {
                 Ok(taken.rows_affected() > 0)
             }
 
-            pub(crate) async fn work_release_lease(
-                &self,
-                name: &str,
-                holder: &str,
-            ) -> Result<(), StoreError> {
-                sqlx::query(Self::sql("DELETE FROM leases WHERE name = ? AND holder = ?"))
-                    .bind(name)
-                    .bind(holder)
-                    .execute(&self.$writer)
-                    .await?;
-                Ok(())
-            }
-
-            pub(crate) async fn work_apply(
+            async fn apply(
                 &self,
                 effects: &$crate::work::Effects,
                 now: muster_core::incident::Millis,
@@ -669,7 +658,7 @@ macro_rules! work_queries {
                 Ok(())
             }
 
-            pub(crate) async fn work_claim_timers(
+            async fn claim_timers(
                 &self,
                 now: muster_core::incident::Millis,
                 holder: &str,
@@ -703,32 +692,7 @@ macro_rules! work_queries {
                 Ok(timers)
             }
 
-            pub(crate) async fn work_next_timer_due(
-                &self,
-            ) -> Result<Option<muster_core::incident::Millis>, StoreError> {
-                Ok(sqlx::query_scalar(Self::sql(
-                    "SELECT MIN(due_at) FROM timers WHERE state = 'pending'",
-                ))
-                .fetch_one(&self.$writer)
-                .await?)
-            }
-
-            pub(crate) async fn work_timers(
-                &self,
-                subject: &str,
-            ) -> Result<Vec<$crate::work::TimerRecord>, StoreError> {
-                let rows: Vec<(i64, String, String, i64, String, String, Option<i64>)> =
-                    sqlx::query_as(Self::sql(
-                        "SELECT id, kind, subject, due_at, payload, state, finished_at FROM timers \
-                         WHERE subject = ? ORDER BY id",
-                    ))
-                    .bind(subject)
-                    .fetch_all(&self.$reader)
-                    .await?;
-                Ok(rows.into_iter().map($crate::work::timer_record).collect())
-            }
-
-            pub(crate) async fn work_claim_deliveries(
+            async fn claim_deliveries(
                 &self,
                 now: muster_core::incident::Millis,
                 holder: &str,
@@ -764,22 +728,7 @@ macro_rules! work_queries {
                 Ok(deliveries)
             }
 
-            pub(crate) async fn work_deliveries(
-                &self,
-                incident: &str,
-            ) -> Result<Vec<$crate::work::DeliveryRecord>, StoreError> {
-                let rows: Vec<$crate::work::DeliveryRow> = sqlx::query_as(Self::sql(
-                    "SELECT id, incident, channel, destination, person, message, state, attempts, \
-                         next_at, created_at, finished_at, folded_into, last_error \
-                     FROM deliveries WHERE incident = ? ORDER BY id",
-                ))
-                .bind(incident)
-                .fetch_all(&self.$reader)
-                .await?;
-                Ok(rows.into_iter().map($crate::work::delivery_record).collect())
-            }
-
-            pub(crate) async fn work_last_sent(
+            async fn last_sent(
                 &self,
                 destination: &str,
             ) -> Result<Option<muster_core::incident::Millis>, StoreError> {
@@ -791,7 +740,7 @@ macro_rules! work_queries {
                 .await?)
             }
 
-            pub(crate) async fn work_postpone(
+            async fn postpone(
                 &self,
                 id: i64,
                 holder: &str,
@@ -809,7 +758,7 @@ macro_rules! work_queries {
                 Ok(())
             }
 
-            pub(crate) async fn work_pending_for(
+            async fn claim_destination(
                 &self,
                 destination: &str,
                 holder: &str,

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use muster_core::alert::{Alert, AlertAction};
 use muster_core::incident::{EventKind, IncidentId, NotifyOutcome};
 use muster_engine::{Engine, EngineOptions, ManualClock, RunningPlan};
-use muster_store::{AnyStore, IncidentFilter, Store};
+use muster_store::{AnyStore, IncidentFilter, Work};
 
 use crate::T0;
 

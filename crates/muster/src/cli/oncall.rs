@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use jiff::{SignedDuration, Timestamp};
-use muster_core::diagnostic::Severity;
 use muster_core::plan::oncall::{self, ScheduleNow, Shift};
 use muster_core::plan::structure::did_you_mean;
 use muster_core::plan::{Plan, Schedule, ical};
-use muster_engine::plan_files;
 use serde_json::json;
 
 use crate::cli::table;
@@ -73,29 +71,6 @@ pub fn run(command: OncallCommand) -> Result<ExitCode> {
     }
 }
 
-/// Loads a plan for on-call questions; prints its errors and gives `None` when it has any.
-fn load_clean(args: &PlanArgs, at: Timestamp) -> Result<Option<Plan>> {
-    let (_, loaded) = plan_files::load(&args.plan, at).map_err(anyhow::Error::msg)?;
-    if loaded.errors() == 0 {
-        return Ok(loaded.plan);
-    }
-    for diagnostic in loaded
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.severity == Severity::Error)
-    {
-        eprintln!("{diagnostic}");
-    }
-    eprintln!(
-        "{}: {} error{}; fix them first (`muster plan check {}` shows them all)",
-        args.plan.display(),
-        loaded.errors(),
-        if loaded.errors() == 1 { "" } else { "s" },
-        args.plan.display()
-    );
-    Ok(None)
-}
-
 /// The schedule named `id`, or a message saying which ones exist.
 fn find_schedule<'p>(plan: &'p Plan, id: &str) -> Result<&'p Schedule, String> {
     plan.schedule(id).ok_or_else(|| {
@@ -120,7 +95,7 @@ fn find_schedule<'p>(plan: &'p Plan, id: &str) -> Result<&'p Schedule, String> {
 
 fn show(args: &ShowArgs, next: bool) -> Result<ExitCode> {
     let at = args.plan.at.unwrap_or_else(Timestamp::now);
-    let Some(plan) = load_clean(&args.plan, at)? else {
+    let Some(plan) = super::plan::load_clean(&args.plan.plan, Some(at))? else {
         return Ok(ExitCode::FAILURE);
     };
     let mut schedules = oncall::summary(&plan, at);
@@ -261,7 +236,7 @@ fn next_table(plan: &Plan, schedules: &[ScheduleNow]) -> String {
 
 fn calendar(args: &CalendarArgs) -> Result<ExitCode> {
     let now = args.plan.at.unwrap_or_else(Timestamp::now);
-    let Some(plan) = load_clean(&args.plan, now)? else {
+    let Some(plan) = super::plan::load_clean(&args.plan.plan, Some(now))? else {
         return Ok(ExitCode::FAILURE);
     };
     let schedule = match find_schedule(&plan, &args.schedule) {

@@ -221,7 +221,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 /// Loads a plan for a command that needs a clean one; prints the errors and fails otherwise.
-fn load_clean(path: &Path, at: Option<jiff::Timestamp>) -> Result<Option<plan::Plan>> {
+/// Loads a plan, printing its errors and giving `None` when it has any.
+pub(crate) fn load_clean(path: &Path, at: Option<jiff::Timestamp>) -> Result<Option<plan::Plan>> {
     let (_, loaded) = load(path, at)?;
     if loaded.errors() > 0 {
         for diagnostic in loaded
