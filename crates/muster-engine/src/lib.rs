@@ -375,7 +375,7 @@ impl Engine {
 
     /// Appends what `decide` makes of the incident's current state, deciding again when another
     /// writer got there first. `None` from `decide` appends nothing; no events with effects
-    /// commit the effects alone (a timer that finds nothing to do is still marked done).
+    /// commit the effects alone (a timer that finds nothing to do is still removed).
     pub(crate) async fn record<F>(
         &self,
         id: &IncidentId,

@@ -50,9 +50,9 @@ pub enum StoreError {
     /// A stored row could not be read back (it was changed outside Muster, or is corrupt).
     #[error("stored data for {what} cannot be read: {reason}")]
     Corrupt { what: String, reason: String },
-    /// The timer being fired is no longer pending: another instance fired it, or it was
-    /// cancelled. Nothing of the append was kept.
-    #[error("timer {0} is no longer pending")]
+    /// The timer being fired is gone: another instance fired it, or it was cancelled or
+    /// re-armed. Nothing of the append was kept.
+    #[error("timer {0} is gone (fired, cancelled or re-armed)")]
     TimerGone(i64),
     /// The delivery's claim was taken over by another instance; its outcome was not recorded.
     #[error("delivery {0} is no longer claimed by this instance")]
@@ -194,7 +194,7 @@ pub trait Store: Send + Sync {
 
     /// [`Store::append`] with side effects committed in the same transaction (timers, deliveries,
     /// delivery outcomes, the alert group served). `now` stamps timer and delivery changes.
-    /// [`StoreError::TimerGone`] when `effects.fire` is no longer pending.
+    /// [`StoreError::TimerGone`] when the timer of `effects.fire` is gone.
     fn append_with(
         &self,
         events: &[Event],

@@ -4,10 +4,10 @@
 //! for PostgreSQL and `FOR UPDATE SKIP LOCKED` added to PostgreSQL's claims.
 //!
 //! Exactly once, across instances:
-//! - A timer fires inside the transaction that appends what it caused: [`Effects::fire`] marks
-//!   it done only if it is still pending, else the whole append is refused with
-//!   [`StoreError::TimerGone`]. Two instances that both claimed it (a lease ran out) cannot both
-//!   commit.
+//! - A timer fires inside the transaction that appends what it caused: [`Effects::fire`]
+//!   deletes its row, and if the row is gone already (fired elsewhere, cancelled, re-armed) the
+//!   whole append is refused with [`StoreError::TimerGone`]. Two instances that both claimed it
+//!   (a lease ran out) cannot both commit.
 //! - Deliveries created by an append are committed with it; their outcome is recorded with the
 //!   timeline event that reports it, only by the instance that holds the claim.
 //! - Alert events get their `seq` in commit order (PostgreSQL serialises intake commits with a
@@ -145,7 +145,7 @@ pub struct NewTimer {
     pub payload: String,
 }
 
-/// A timer as stored.
+/// A pending timer as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerRecord {
     pub id: i64,
@@ -153,9 +153,6 @@ pub struct TimerRecord {
     pub subject: String,
     pub due_at: Millis,
     pub payload: String,
-    /// `pending`, `done` or `cancelled`.
-    pub state: String,
-    pub finished_at: Option<Millis>,
 }
 
 /// A notification to send.
@@ -223,9 +220,9 @@ pub struct Effects {
     pub schedule: Vec<NewTimer>,
     /// Pending timers to cancel, by `(kind, subject)`.
     pub cancel: Vec<(String, String)>,
-    /// Cancel every pending timer about this subject.
+    /// Cancel (delete) every timer about this subject.
     pub cancel_subject: Option<String>,
-    /// The timer whose firing this is: it must still be pending, and becomes done.
+    /// The timer whose firing this is: it must still be there, and is deleted.
     pub fire: Option<i64>,
     pub deliveries: Vec<NewDelivery>,
     pub outcomes: Vec<DeliveryOutcome>,
@@ -293,11 +290,7 @@ macro_rules! work_queries {
             ) -> Result<(), StoreError> {
                 use $crate::work::DeliveryState;
                 if let Some(timer) = effects.fire {
-                    let fired = sqlx::query(Self::sql(
-                        "UPDATE timers SET state = 'done', finished_at = ?, claimed_by = NULL \
-                         WHERE id = ? AND state = 'pending'",
-                    ))
-                    .bind(now)
+                    let fired = sqlx::query(Self::sql("DELETE FROM timers WHERE id = ?"))
                     .bind(timer)
                     .execute(&mut **tx)
                     .await?;
@@ -306,21 +299,13 @@ macro_rules! work_queries {
                     }
                 }
                 if let Some(subject) = &effects.cancel_subject {
-                    sqlx::query(Self::sql(
-                        "UPDATE timers SET state = 'cancelled', finished_at = ? \
-                         WHERE subject = ? AND state = 'pending'",
-                    ))
-                    .bind(now)
+                    sqlx::query(Self::sql("DELETE FROM timers WHERE subject = ?"))
                     .bind(subject)
                     .execute(&mut **tx)
                     .await?;
                 }
                 for (kind, subject) in &effects.cancel {
-                    sqlx::query(Self::sql(
-                        "UPDATE timers SET state = 'cancelled', finished_at = ? \
-                         WHERE kind = ? AND subject = ? AND state = 'pending'",
-                    ))
-                    .bind(now)
+                    sqlx::query(Self::sql("DELETE FROM timers WHERE kind = ? AND subject = ?"))
                     .bind(kind)
                     .bind(subject)
                     .execute(&mut **tx)
@@ -402,18 +387,14 @@ macro_rules! work_queries {
                 timer: &$crate::work::NewTimer,
                 now: muster_core::incident::Millis,
             ) -> Result<(), StoreError> {
-                sqlx::query(Self::sql(
-                    "UPDATE timers SET state = 'cancelled', finished_at = ? \
-                     WHERE kind = ? AND subject = ? AND state = 'pending'",
-                ))
-                .bind(now)
+                sqlx::query(Self::sql("DELETE FROM timers WHERE kind = ? AND subject = ?"))
                 .bind(&timer.kind)
                 .bind(&timer.subject)
                 .execute(&mut **tx)
                 .await?;
                 sqlx::query(Self::sql(
-                    "INSERT INTO timers (kind, subject, due_at, payload, state, created_at) \
-                     VALUES (?, ?, ?, ?, 'pending', ?)",
+                    "INSERT INTO timers (kind, subject, due_at, payload, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
                 ))
                 .bind(&timer.kind)
                 .bind(&timer.subject)
@@ -667,18 +648,18 @@ macro_rules! work_queries {
             ) -> Result<Vec<$crate::work::TimerRecord>, StoreError> {
                 let select = if $pg {
                     "UPDATE timers SET claimed_by = ?, claimed_until = ? WHERE id IN (\
-                         SELECT id FROM timers WHERE state = 'pending' AND due_at <= ? \
+                         SELECT id FROM timers WHERE due_at <= ? \
                          AND (claimed_until IS NULL OR claimed_until < ?) \
                          ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) \
-                     RETURNING id, kind, subject, due_at, payload, state, finished_at"
+                     RETURNING id, kind, subject, due_at, payload"
                 } else {
                     "UPDATE timers SET claimed_by = ?, claimed_until = ? WHERE id IN (\
-                         SELECT id FROM timers WHERE state = 'pending' AND due_at <= ? \
+                         SELECT id FROM timers WHERE due_at <= ? \
                          AND (claimed_until IS NULL OR claimed_until < ?) \
                          ORDER BY due_at LIMIT ?) \
-                     RETURNING id, kind, subject, due_at, payload, state, finished_at"
+                     RETURNING id, kind, subject, due_at, payload"
                 };
-                let rows: Vec<(i64, String, String, i64, String, String, Option<i64>)> =
+                let rows: Vec<(i64, String, String, i64, String)> =
                     sqlx::query_as(Self::sql(select))
                         .bind(holder)
                         .bind(until)
@@ -824,16 +805,12 @@ pub(crate) fn delivery_record(row: DeliveryRow) -> DeliveryRecord {
     }
 }
 
-pub(crate) fn timer_record(
-    row: (i64, String, String, i64, String, String, Option<i64>),
-) -> TimerRecord {
+pub(crate) fn timer_record(row: (i64, String, String, i64, String)) -> TimerRecord {
     TimerRecord {
         id: row.0,
         kind: row.1,
         subject: row.2,
         due_at: row.3,
         payload: row.4,
-        state: row.5,
-        finished_at: row.6,
     }
 }

@@ -64,22 +64,21 @@ CREATE TABLE leases (
     until INTEGER NOT NULL
 );
 
--- Timers are rows, never sleeps: at most one pending timer per (kind, subject).
+-- Timers are rows, never sleeps: one per (kind, subject), deleted when it fires or is cancelled
+-- (what it did is on the incident's timeline). Re-arming replaces the row, with a new id, so a
+-- firing of the old one cannot complete.
 CREATE TABLE timers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     subject TEXT NOT NULL,
     due_at INTEGER NOT NULL,
     payload TEXT NOT NULL,
-    state TEXT NOT NULL,
     claimed_by TEXT,
     claimed_until INTEGER,
-    created_at INTEGER NOT NULL,
-    finished_at INTEGER
+    created_at INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX timers_one_pending ON timers (kind, subject) WHERE state = 'pending';
-CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending';
-CREATE INDEX timers_by_subject ON timers (subject, id);
+CREATE UNIQUE INDEX timers_one_per_subject ON timers (kind, subject);
+CREATE INDEX timers_due ON timers (due_at);
 
 -- Notifications to send, sent, folded into another, or given up on.
 CREATE TABLE deliveries (
