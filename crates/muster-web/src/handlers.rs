@@ -272,6 +272,23 @@ pub(crate) async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     )
 }
 
+/// Runs each request to completion in a task of its own, even when the client goes away.
+///
+/// A client that disconnects makes hyper drop the request's future; dropped mid-transaction, the
+/// work is cut at an arbitrary await. Besides leaving a half-done request, sqlx 0.9 on PostgreSQL
+/// returns a connection to its pool still inside a transaction when the drop lands while `BEGIN`
+/// is in flight (transact-rs/sqlx#4393), and later borrowers then run inside it, holding its
+/// locks. In its own task a request finishes whatever happens to the connection it came on.
+pub(crate) async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "a request's task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 /// Logs each request's method, path, status and duration at debug level. Headers, where tokens
 /// travel, are never logged.
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {

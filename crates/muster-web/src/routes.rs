@@ -691,6 +691,7 @@ pub(crate) fn build(engine: Arc<Engine>) -> Router {
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(handlers::run_to_completion))
         .layer(axum::middleware::from_fn(handlers::log_request))
         .with_state(engine)
 }
