@@ -164,15 +164,18 @@ impl std::fmt::Display for BrokenLink {
 pub fn verify(events: &[Event]) -> Result<(), BrokenLink> {
     let mut previous: Option<&Event> = None;
     for event in events {
+        // Positions are reported as the chain expects them, not as the stored event claims:
+        // a tampered sequence number must not move the report elsewhere.
+        let expected_seq = previous.map_or(1, |before| before.seq + 1);
         let broken = |reason: String| BrokenLink {
             incident: event.incident.to_string(),
-            seq: event.seq,
+            seq: expected_seq,
             reason,
         };
-        let expected_seq = previous.map_or(1, |before| before.seq + 1);
         if event.seq != expected_seq {
             return Err(broken(format!(
-                "expected event {expected_seq} here; an event is missing or out of order"
+                "the event stored here says it is event {}; an event is missing or out of order",
+                event.seq
             )));
         }
         if let Some(before) = previous
