@@ -7,7 +7,7 @@
 //! same transaction; so a batch processed again after a crash attaches nothing twice and declares
 //! nothing twice. The cursor moves only after the batch's effects are committed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use muster_core::alert::{Alert, AlertAction, Routing, heartbeat, route};
 use muster_core::incident::escalation::HEARTBEAT;
@@ -19,6 +19,10 @@ use crate::{Engine, EngineError};
 
 /// The processor's cursor and lease name.
 pub const PROCESSOR: &str = "alert-processor";
+
+/// How long the processor's lease lasts; the holder renews it on every round (at least every
+/// [`crate::workers::POLL`]), so a dead holder is replaced within this time.
+const LEASE_MS: Millis = 10_000;
 
 /// Alert events read per batch.
 const BATCH: u32 = 1000;
@@ -58,6 +62,20 @@ fn update(item: &Item, disposition: Disposition, incident: Option<String>) -> Al
     }
 }
 
+/// The integrations the alerts came from, in order of first appearance: "prometheus and pd".
+fn sources(items: &[&Item]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for item in items {
+        if !names.contains(&item.alert.integration.as_str()) {
+            names.push(&item.alert.integration);
+        }
+    }
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
 fn attached(items: &[&Item]) -> EventKind {
     EventKind::AlertsAttached {
         alerts: items
@@ -82,7 +100,7 @@ impl Engine {
         let holder = self.options.instance.clone();
         if !self
             .store
-            .acquire_lease(PROCESSOR, &holder, now, now + 15_000)
+            .acquire_lease(PROCESSOR, &holder, now, now + LEASE_MS)
             .await?
         {
             return Ok(0);
@@ -98,14 +116,23 @@ impl Engine {
         let mut heartbeats = Effects::default();
         let mut groups: BTreeMap<String, Vec<Item>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
+        // Labels and summaries of this batch's alerts, for the resolves that follow them.
+        let mut known: HashMap<(String, String), (BTreeMap<String, String>, String)> =
+            HashMap::new();
         for event in &stored {
-            let alert: Alert = match serde_json::from_str(&event.body) {
+            let mut alert: Alert = match serde_json::from_str(&event.body) {
                 Ok(alert) => alert,
                 Err(error) => {
                     tracing::error!(seq = event.seq, %error, "stored alert cannot be read; skipped");
                     continue;
                 }
             };
+            let id = (alert.integration.clone(), alert.key.clone());
+            if alert.action != AlertAction::Trigger {
+                self.complete_from_trigger(&mut alert, known.get(&id))
+                    .await?;
+            }
+            known.insert(id, (alert.labels.clone(), alert.summary.clone()));
             let routing = route(plan, &alert);
             let item = Item {
                 seq: event.seq,
@@ -169,6 +196,45 @@ impl Engine {
         Ok(stored.len())
     }
 
+    /// Fills in an acknowledge or resolve from the alert it names: a PagerDuty `resolve` may
+    /// carry nothing but its `dedup_key`, and Alertmanager's resolved notifications may differ
+    /// in labels that are not part of the alert's identity. The labels the alert was triggered
+    /// with (overlaid with any the event brings) and its summary, when the event has none, route
+    /// it to the same group, so it reaches the incident it belongs to.
+    async fn complete_from_trigger(
+        &self,
+        alert: &mut Alert,
+        in_batch: Option<&(BTreeMap<String, String>, String)>,
+    ) -> Result<(), EngineError> {
+        let (labels, summary) = if let Some((labels, summary)) = in_batch {
+            (labels.clone(), summary.clone())
+        } else {
+            let stored = self
+                .store
+                .alerts(&AlertFilter {
+                    integration: Some(alert.integration.clone()),
+                    key: Some(alert.key.clone()),
+                    limit: Some(1),
+                    ..AlertFilter::default()
+                })
+                .await?;
+            let Some(stored) = stored.into_iter().next() else {
+                return Ok(());
+            };
+            let labels: BTreeMap<String, String> =
+                serde_json::from_value(stored.labels).unwrap_or_default();
+            (labels, stored.summary)
+        };
+        let mut merged = labels;
+        merged.extend(std::mem::take(&mut alert.labels));
+        alert.labels = merged;
+        // A PagerDuty acknowledge or resolve has no payload: its summary is its key.
+        if alert.summary.trim().is_empty() || alert.summary == alert.key {
+            alert.summary = summary;
+        }
+        Ok(())
+    }
+
     /// Attaches a group's alerts to its open incident, or declares one when the route says so
     /// and something is firing. The incident, or `None` for triage.
     async fn attach_group(
@@ -183,9 +249,13 @@ impl Engine {
         {
             let outcome = self
                 .record(&id, "intake", |_, incident, _| {
+                    // Resolves are not new alerts: they are counted by `alerts_resolved`.
                     let fresh: Vec<&Item> = items
                         .iter()
-                        .filter(|item| item.seq > incident.alerts_through)
+                        .filter(|item| {
+                            item.seq > incident.alerts_through
+                                && item.alert.action == AlertAction::Trigger
+                        })
                         .collect();
                     if fresh.is_empty() || !incident.status.is_open() {
                         return Ok(None);
@@ -219,7 +289,7 @@ impl Engine {
             summary: Some(format!(
                 "Declared from {} alert(s) of {} (route {}).",
                 firing.len(),
-                lead.alert.integration,
+                sources(&firing),
                 lead.routing.rule_id
             )),
             // A source's clock may run ahead of ours: impact never starts after detection.

@@ -1,7 +1,8 @@
 //! Sending deliveries. Due deliveries are claimed, grouped by destination and sent one
 //! destination per task, so a dead channel (timeouts, refusals) delays nothing else.
 //!
-//! Throttle and bundle: a destination gets at most one message per [`THROTTLE_MS`]; what comes
+//! Throttle and bundle: a destination gets at most one message per [`THROTTLE_MS`] (or its
+//! channel's `throttle`); what comes
 //! due meanwhile waits, and the next message carries everything pending for that destination
 //! (the oldest delivery's message, saying how many were folded in). Every outcome — sent, folded,
 //! retried, failed — is recorded on the incident's timeline with the delivery's new state, in one
@@ -11,14 +12,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use muster_core::incident::{EventKind, IncidentId, Millis, NotifyOutcome};
-use muster_core::plan::PersonId;
+use muster_core::plan::{ChannelId, PersonId};
 use muster_notify::{Destination, Message, Sender, backoff};
 use muster_store::{DeliveryOutcome, DeliveryRecord, DeliveryState, Effects, Work};
 
 use crate::{Engine, EngineError};
 
-/// At most one message per destination in this window.
-pub const THROTTLE_MS: Millis = 60_000;
+/// At most one message per destination in this window, unless its channel says otherwise.
+pub const THROTTLE_MS: Millis = muster_core::plan::DEFAULT_THROTTLE.as_millis();
 
 /// Attempts before a delivery is given up on.
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -75,12 +76,23 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let now = self.now();
         let holder = self.options.instance.clone();
-        if let Some(last) = self.store.last_sent(destination).await?
-            && now < last + THROTTLE_MS
+        let throttle = claimed
+            .first()
+            .and_then(|delivery| {
+                self.plan()
+                    .plan
+                    .channels
+                    .get(&ChannelId::from(delivery.channel.as_str()))
+                    .map(|channel| channel.throttle().as_millis())
+            })
+            .unwrap_or(THROTTLE_MS);
+        if throttle > 0
+            && let Some(last) = self.store.last_sent(destination).await?
+            && now < last + throttle
         {
             for delivery in &claimed {
                 self.store
-                    .postpone(delivery.id, &holder, last + THROTTLE_MS)
+                    .postpone(delivery.id, &holder, last + throttle)
                     .await?;
             }
             return Ok(());

@@ -55,7 +55,7 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// Takes `count` tokens, or says how long until there are enough.
+    /// Takes `count` tokens, or says how long (in seconds) until there are enough.
     fn take(&mut self, integration: &Integration, count: usize, now: Millis) -> Result<(), u64> {
         let Some(limit) = integration.rate_limit else {
             return Ok(());
@@ -72,12 +72,15 @@ impl Limits {
         *at = now;
         #[allow(clippy::cast_precision_loss)]
         let wanted = count as f64;
-        if *tokens >= wanted {
+        // A request bigger than the whole bucket (an Alertmanager group of many alerts) passes
+        // when the bucket is full and leaves it in debt, so it is not refused forever and what
+        // follows waits until the debt is paid.
+        if *tokens >= wanted.min(capacity) {
             *tokens -= wanted;
             Ok(())
         } else {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let wait = ((wanted - *tokens) / rate).ceil().max(1.0) as u64;
+            let wait = ((wanted.min(capacity) - *tokens) / rate).ceil().max(1.0) as u64;
             Err(wait)
         }
     }

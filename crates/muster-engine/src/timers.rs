@@ -9,8 +9,11 @@ use muster_store::{Effects, NewTimer, Store, StoreError, TimerRecord, Work};
 
 use crate::{Engine, EngineError, paging};
 
-/// How long a claim on a timer lasts before another instance may take it over.
-const CLAIM_MS: i64 = 30_000;
+/// How long a claim on a timer lasts before another instance may take it over: when an
+/// instance dies between claiming and firing, another fires the timer within this time. A claim
+/// that outlives it does no harm: a timer's row goes in the transaction that fires it, so only
+/// one of two claimants can fire it.
+const CLAIM_MS: i64 = 5_000;
 
 fn fired(id: i64) -> Effects {
     Effects {

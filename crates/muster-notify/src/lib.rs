@@ -250,7 +250,9 @@ impl Destination {
                     to: to.clone(),
                 }
             }
-            Channel::Webhook { url, secret_env } => Destination::Webhook {
+            Channel::Webhook {
+                url, secret_env, ..
+            } => Destination::Webhook {
                 url: checked_url(url, "the webhook URL")?,
                 secret: Secret(read(env, secret_env, "webhook signing secret")?),
             },
@@ -432,6 +434,7 @@ mod tests {
             Channel::Webhook {
                 url: "https://hooks.example.org/muster".to_owned(),
                 secret_env: "HMAC".to_owned(),
+                throttle: None,
             },
             Channel::Pagerduty {
                 routing_key_env: "PD".to_owned(),
@@ -494,6 +497,7 @@ mod tests {
         let channel = Channel::Webhook {
             url: "ftp://example.org/hook".to_owned(),
             secret_env: "K".to_owned(),
+            throttle: None,
         };
         let error = Destination::resolve(&channel, &env, &Endpoints::default()).unwrap_err();
         assert_eq!(

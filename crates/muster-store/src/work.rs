@@ -126,6 +126,9 @@ pub struct AlertRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AlertFilter {
+    /// One alert: its integration and key (both, or neither).
+    pub integration: Option<String>,
+    pub key: Option<String>,
     pub incident: Option<String>,
     pub disposition: Option<Disposition>,
     /// `firing`, `acknowledged` or `resolved`.
@@ -530,6 +533,12 @@ macro_rules! work_queries {
                     "SELECT integration, alert_key, status, summary, severity, route, grp, disposition, \
                          incident, first_seen, last_seen, occurrences, labels FROM alerts WHERE 1 = 1",
                 );
+                if let Some(integration) = &filter.integration {
+                    query.push(" AND integration = ").push_bind(integration.clone());
+                }
+                if let Some(key) = &filter.key {
+                    query.push(" AND alert_key = ").push_bind(key.clone());
+                }
                 if let Some(incident) = &filter.incident {
                     query.push(" AND incident = ").push_bind(incident.clone());
                 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use muster_core::incident::IncidentId;
 use muster_engine::{Engine, EngineError};
 
 fn escape(text: &str) -> String {
@@ -51,6 +52,29 @@ pub(crate) async fn confirm(
         Ok(link) => link,
         Err(error) => return refused(&error),
     };
+    let Ok(id) = link.incident.parse::<IncidentId>() else {
+        return refused(&EngineError::Forbidden(
+            "this link is not one Muster made".to_owned(),
+        ));
+    };
+    let view = match engine.incident(&id).await {
+        Ok(view) => view,
+        Err(error) => return refused(&error),
+    };
+    if let Some(at) = view.incident.acknowledged_at {
+        let at = jiff::Timestamp::from_millisecond(at)
+            .map(|at| format!(" at {}", at.strftime("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        return page(
+            StatusCode::OK,
+            "Already acknowledged",
+            &format!(
+                "<p>{incident} was already acknowledged{at}; escalation has stopped. Nothing \
+                 to do here.</p>",
+                incident = escape(&link.incident),
+            ),
+        );
+    }
     let body = format!(
         "<p>Acknowledge <strong>{incident}</strong> as <strong>{person}</strong>? Escalation \
          stops once someone acknowledges.</p><form method=\"post\"><button type=\"submit\" \

@@ -92,7 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .cloned()
             .map(Caller)
             .ok_or_else(|| {
-                tracing::error!(path = %parts.uri.path(), "a handler that needs a caller is not guarded");
+                tracing::error!(path = %crate::handlers::shown_path(parts.uri.path()), "a handler that needs a caller is not guarded");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

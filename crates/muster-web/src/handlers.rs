@@ -250,13 +250,22 @@ pub(crate) async fn revoke_token(
     }
 }
 
+/// A request path fit for logs and error messages: the signed token of an acknowledge link is a
+/// credential (whoever holds it can acknowledge) and is left out.
+pub(crate) fn shown_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/ack/") {
+        Some(token) if !token.is_empty() => "/ack/{token}".into(),
+        _ => path.into(),
+    }
+}
+
 pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "no-such-route",
         format!(
             "nothing answers {method} {}; the routes are listed in /api/openapi.json",
-            uri.path()
+            shown_path(uri.path())
         ),
     )
 }
@@ -267,7 +276,7 @@ pub(crate) async fn wrong_method(method: Method, uri: Uri) -> ApiError {
         "method-not-allowed",
         format!(
             "{} does not take {method}; the methods it takes are listed in /api/openapi.json",
-            uri.path()
+            shown_path(uri.path())
         ),
     )
 }
@@ -289,11 +298,11 @@ pub(crate) async fn run_to_completion(request: Request, next: Next) -> Response 
     }
 }
 
-/// Logs each request's method, path, status and duration at debug level. Headers, where tokens
-/// travel, are never logged.
+/// Logs each request's method, path, status and duration at debug level. Headers and query
+/// strings, where keys and tokens travel, are never logged, nor the token of an acknowledge link.
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = shown_path(request.uri().path()).into_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     tracing::debug!(

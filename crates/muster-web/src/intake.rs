@@ -256,7 +256,19 @@ fn pd(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 /// `POST /v2/enqueue`: a PagerDuty Events API v2 event, answered as PagerDuty answers.
-pub(crate) async fn pagerduty_enqueue(State(engine): State<Arc<Engine>>, body: Body) -> Response {
+pub(crate) async fn pagerduty_enqueue(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !is_json(&headers) {
+        return pd(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            pagerduty::invalid_body(&[
+                "the event must be JSON: send it with Content-Type: application/json".to_owned(),
+            ]),
+        );
+    }
     let Ok(bytes) = axum::body::to_bytes(body, INTAKE_LIMIT).await else {
         return pd(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -616,6 +616,7 @@ fn intake_routes() -> Vec<Route> {
             failures: &[
                 (400, "The event is invalid, or its routing key is unknown."),
                 (413, "The body is over 512 KiB."),
+                (415, "The body is not sent as JSON."),
                 (
                     429,
                     "The integration is over its rate limit; see `Retry-After`.",

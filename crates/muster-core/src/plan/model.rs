@@ -717,6 +717,9 @@ pub struct Route {
     pub tags: Vec<String>,
 }
 
+/// At most one message per contact in this window, unless the channel says otherwise.
+pub const DEFAULT_THROTTLE: Duration = Duration::from_mins(1);
+
 /// A notification endpoint. Secrets are referenced by environment variable name (`*_env`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
@@ -749,9 +752,14 @@ pub enum Channel {
         #[serde(default)]
         smtp_url_env: Option<String>,
     },
+    /// A generic webhook, signed with HMAC-SHA256. A machine receiver (a team's own automation)
+    /// may want every message: `throttle` sets the quiet time per contact (default 1 minute,
+    /// `0s` sends every message as it comes).
     Webhook {
         url: String,
         secret_env: String,
+        #[serde(default)]
+        throttle: Option<Duration>,
     },
     Pagerduty {
         routing_key_env: String,
@@ -777,6 +785,19 @@ impl Channel {
             Channel::Pagerduty { .. } => "pagerduty",
             Channel::StatusPage {} => "status-page",
             Channel::Manual { .. } => "manual",
+        }
+    }
+
+    /// How long a contact of this channel hears nothing after a message: what comes due
+    /// meanwhile is folded into the next one.
+    #[must_use]
+    pub fn throttle(&self) -> Duration {
+        match self {
+            Channel::Webhook {
+                throttle: Some(throttle),
+                ..
+            } => *throttle,
+            _ => DEFAULT_THROTTLE,
         }
     }
 

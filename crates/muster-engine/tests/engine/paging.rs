@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use muster_core::access::Role;
 use muster_core::alert::{Alert, AlertAction};
+use muster_core::incident::Command;
 use muster_core::incident::{EventKind, IncidentId, NotifyOutcome};
-use muster_engine::{Engine, EngineOptions, ManualClock, RunningPlan};
+use muster_engine::{Engine, EngineOptions, ManualClock, Principal, RunningPlan};
 use muster_store::{AnyStore, IncidentFilter, Work};
 
 use crate::T0;
@@ -54,8 +56,14 @@ impl Hook {
     }
 }
 
+const PLAN: &str = include_str!("fixtures/paging.yaml");
+
 fn plan_with_hook(url: &str, dir: &std::path::Path) -> RunningPlan {
-    let text = include_str!("fixtures/paging.yaml").replace("http://127.0.0.1:9/hook", url);
+    plan_from(PLAN, url, dir)
+}
+
+fn plan_from(text: &str, url: &str, dir: &std::path::Path) -> RunningPlan {
+    let text = text.replace("http://127.0.0.1:9/hook", url);
     let path = dir.join("plan.yaml");
     std::fs::write(&path, text).unwrap();
     let (_, loaded) =
@@ -99,10 +107,14 @@ struct Setup {
 }
 
 async fn setup(url: &str) -> Setup {
+    setup_from(url, PLAN).await
+}
+
+async fn setup_from(url: &str, plan: &str) -> Setup {
     let hook = Hook::default();
     let hook_url = hook.start().await;
     let dir = tempfile::tempdir().unwrap();
-    let running = plan_with_hook(&hook_url, dir.path());
+    let running = plan_from(plan, &hook_url, dir.path());
     let store = AnyStore::open(url).await.unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let engine = Arc::new(Engine::with_options(
@@ -338,6 +350,68 @@ async fn timers_fire_once_with_two_instances(url: &str) {
     );
 }
 
+/// Two incidents a few seconds apart page alice twice. By default she hears once a minute and
+/// the second page is folded into her next message; a webhook with `throttle: 0s` (a machine
+/// receiver) gets both at once.
+async fn throttle_per_contact(url: &str) {
+    let admin = Principal {
+        name: "test".into(),
+        role: Role::Admin,
+        person: None,
+    };
+    let declare = |title: &str| Command::Declare {
+        title: title.into(),
+        scenario: None,
+        severity: Some("P1".into()),
+        urgent: None,
+        important: None,
+        category: Some("protocol".into()),
+        summary: None,
+        started_at: None,
+        detected_at: None,
+        drill: false,
+        tags: Vec::new(),
+    };
+    let unthrottled = PLAN.replace(
+        "secret_env: PAGER_HOOK_SECRET",
+        "secret_env: PAGER_HOOK_SECRET\n    throttle: 0s",
+    );
+    for (plan, immediate) in [(PLAN.to_owned(), false), (unthrottled, true)] {
+        let Setup {
+            engine,
+            clock,
+            hook,
+            _dir,
+        } = setup_from(url, &plan).await;
+        let first = engine
+            .declare(&admin, &declare("Keeper stalled"))
+            .await
+            .unwrap();
+        engine.deliver_due().await.unwrap();
+        clock.advance(5_000);
+        let second = engine
+            .declare(&admin, &declare("Oracle stale"))
+            .await
+            .unwrap();
+        engine.deliver_due().await.unwrap();
+        let bodies = hook.bodies();
+        if immediate {
+            assert_eq!(bodies.len(), 2, "{bodies:#?}");
+            assert_eq!(bodies[1]["incident"], second.incident.id.to_string());
+            assert_eq!(bodies[1]["folded"], 0);
+        } else {
+            assert_eq!(bodies.len(), 1, "the second page waits: {bodies:#?}");
+            assert_eq!(bodies[0]["incident"], first.incident.id.to_string());
+            // A minute after the first message, the waiting page goes out.
+            clock.advance(55_000);
+            engine.deliver_due().await.unwrap();
+            let bodies = hook.bodies();
+            assert_eq!(bodies.len(), 2, "{bodies:#?}");
+            assert_eq!(bodies[1]["incident"], second.incident.id.to_string());
+        }
+    }
+}
+
 async fn resolved_alerts_and_heartbeat(url: &str) {
     let Setup { engine, clock, .. } = setup(url).await;
     let integration = engine
@@ -432,4 +506,15 @@ async fn resolved_alerts_and_heartbeat_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolved_alerts_and_heartbeat_on_postgres() {
     resolved_alerts_and_heartbeat(&muster_store::testing::scratch_postgres_url().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_per_contact_on_sqlite() {
+    let (_dir, url) = sqlite_url();
+    throttle_per_contact(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_per_contact_on_postgres() {
+    throttle_per_contact(&muster_store::testing::scratch_postgres_url().await).await;
 }

@@ -37,6 +37,7 @@ fn destination(fake: &Fake, secret: &str) -> Destination {
         &Channel::Webhook {
             url: format!("{}/hooks/muster?team=ops", fake.base),
             secret_env: "HOOK_SECRET".to_owned(),
+            throttle: None,
         },
         &[("HOOK_SECRET", secret)],
         &Endpoints::default(),

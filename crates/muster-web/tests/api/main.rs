@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use muster_core::access::Role;
-use muster_engine::{Engine, RunningPlan, SystemClock, plan_files};
+use muster_engine::{Clock, Engine, EngineOptions, RunningPlan, SystemClock, plan_files};
 use muster_store::{AnyStore, Store};
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 mod documentation;
 mod errors;
 mod incidents;
+mod intake;
 mod oncall;
 mod plan;
 mod tokens;
@@ -67,16 +68,27 @@ fn example_plan() -> PathBuf {
 
 impl Server {
     async fn start() -> Server {
+        Self::start_with_plan(
+            &example_plan(),
+            Arc::new(SystemClock),
+            EngineOptions::default(),
+        )
+        .await
+    }
+
+    /// A server running the plan at `plan` (copied into the server's directory) on `clock`;
+    /// integration keys and channel secrets are read through `options.secrets`.
+    async fn start_with_plan(plan: &Path, clock: Arc<dyn Clock>, options: EngineOptions) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let plan_path = dir.path().join("plan.yaml");
-        std::fs::copy(example_plan(), &plan_path).unwrap();
-        let now = jiff::Timestamp::now();
+        std::fs::copy(plan, &plan_path).unwrap();
+        let now = jiff::Timestamp::from_millisecond(clock.now()).unwrap();
         let (_, loaded) = plan_files::load(&plan_path, now).unwrap();
         let plan = loaded
             .clean_plan()
             .cloned()
-            .expect("the example plan has no errors");
+            .expect("the plan has no errors");
         let running = RunningPlan {
             plan,
             path: Some(plan_path.clone()),
@@ -85,7 +97,7 @@ impl Server {
         };
         let database = dir.path().join("muster.db");
         let store = AnyStore::open(database.to_str().unwrap()).await.unwrap();
-        let engine = Arc::new(Engine::new(store, running, Arc::new(SystemClock)));
+        let engine = Arc::new(Engine::with_options(store, running, clock, options));
         let admin = engine
             .create_token("admin", Role::Admin, None)
             .await

@@ -14,11 +14,11 @@ use serde_json::Value;
 const MARA_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const DANIEL_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
-fn example_plan() -> PathBuf {
+pub(crate) fn example_plan() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/smart-contract-protocol.yaml")
 }
 
-fn muster(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn muster(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_muster"));
     command.args(args).env("NO_COLOR", "1");
     for key in [
@@ -35,16 +35,16 @@ fn muster(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("the muster binary runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[track_caller]
-fn ok(output: &Output) -> String {
+pub(crate) fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
         "expected success, got {:?}\nstdout: {}\nstderr: {}",
@@ -56,24 +56,35 @@ fn ok(output: &Output) -> String {
 }
 
 /// A running `muster serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    database: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    pub(crate) database: String,
     /// The server's log, when the test reads it.
     log: Option<BufReader<ChildStderr>>,
 }
 
 impl Server {
-    fn start(database: &str) -> Self {
+    pub(crate) fn start(database: &str) -> Self {
         Self::start_with(database, &example_plan(), false)
     }
 
-    fn start_with(database: &str, plan: &Path, read_log: bool) -> Self {
+    pub(crate) fn start_with(database: &str, plan: &Path, read_log: bool) -> Self {
+        Self::start_with_env(database, plan, read_log, &[])
+    }
+
+    /// Starts a server with extra environment variables (integration keys, channel secrets).
+    pub(crate) fn start_with_env(
+        database: &str,
+        plan: &Path,
+        read_log: bool,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
             .arg("--plan")
             .arg(plan)
+            .envs(env.iter().copied())
             .env("MUSTER_LOG", if read_log { "info" } else { "warn" })
             .stdout(Stdio::piped())
             .stderr(if read_log {
@@ -124,7 +135,7 @@ impl Server {
         assert!(status.success());
     }
 
-    fn token(&self, name: &str, role: &str, person: Option<&str>) -> String {
+    pub(crate) fn token(&self, name: &str, role: &str, person: Option<&str>) -> String {
         let mut args = vec![
             "token",
             "create",
@@ -142,13 +153,13 @@ impl Server {
     }
 
     /// Runs `muster incident …` against this server with a token.
-    fn incident(&self, token: &str, args: &[&str]) -> Output {
+    pub(crate) fn incident(&self, token: &str, args: &[&str]) -> Output {
         let mut full = vec!["incident"];
         full.extend(args);
         muster(&full, &[("MUSTER_URL", &self.url), ("MUSTER_TOKEN", token)])
     }
 
-    fn json(&self, token: &str, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, token: &str, args: &[&str]) -> Value {
         let mut full = args.to_vec();
         full.push("--json");
         serde_json::from_str(&ok(&self.incident(token, &full))).expect("--json prints JSON")
@@ -436,7 +447,7 @@ fn forge_one_byte(database: &str, incident: &str, seq: i64) {
     });
 }
 
-fn sqlite_database(dir: &tempfile::TempDir) -> String {
+pub(crate) fn sqlite_database(dir: &tempfile::TempDir) -> String {
     dir.path().join("muster.db").display().to_string()
 }
 
@@ -446,7 +457,7 @@ fn an_incident_is_worked_end_to_end_on_sqlite() {
     incident_life(&sqlite_database(&dir));
 }
 
-fn scratch_postgres() -> String {
+pub(crate) fn scratch_postgres() -> String {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
