@@ -9,13 +9,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use muster_core::access::Role;
 use muster_core::alert::{Alert, AlertAction, Routing, heartbeat, route};
 use muster_core::incident::escalation::HEARTBEAT;
-use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis};
-use muster_core::plan::RouteAction;
-use muster_store::{AlertFilter, AlertUpdate, Disposition, Effects, NewTimer, Store, Work};
+use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis, Rejection};
+use muster_core::plan::{CategoryId, RouteAction, ScenarioId, SeverityId};
+use muster_store::{
+    AlertFilter, AlertRecord, AlertUpdate, Disposition, Effects, NewTimer, Store, StoreError,
+    TakenAlert, Work,
+};
 
-use crate::{Engine, EngineError};
+use crate::auth::Principal;
+use crate::{Engine, EngineError, Outcome, require};
 
 /// The processor's cursor and lease name.
 pub const PROCESSOR: &str = "alert-processor";
@@ -92,7 +97,203 @@ fn attached(items: &[&Item]) -> EventKind {
     }
 }
 
+/// How to qualify an incident declared from a triaged alert; its title is the alert's summary.
+/// Severity comes from `severity`, from `urgent` and `important`, or from the scenario, as for
+/// any declaration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriageDeclaration {
+    pub severity: Option<SeverityId>,
+    pub urgent: Option<bool>,
+    pub important: Option<bool>,
+    pub category: Option<CategoryId>,
+    pub scenario: Option<ScenarioId>,
+}
+
+/// The timeline event of one triaged alert joining an incident. It names no intake position
+/// (`through` 0): the alert was processed already, so the processor's resume point stays.
+fn attached_record(alert: &AlertRecord) -> EventKind {
+    EventKind::AlertsAttached {
+        alerts: vec![AttachedAlert {
+            integration: alert.integration.clone(),
+            key: alert.key.clone(),
+            summary: alert.summary.clone(),
+        }],
+        more: 0,
+        through: 0,
+    }
+}
+
+fn rejected(code: &'static str, message: String) -> EngineError {
+    EngineError::Rejected(Rejection { code, message })
+}
+
+/// Why an alert cannot be taken from triage, in its current state.
+fn not_in_triage(alert: &AlertRecord) -> EngineError {
+    let what = format!("alert {} of {}", alert.key, alert.integration);
+    let message = match (alert.disposition, &alert.incident) {
+        (Disposition::Incident, Some(incident)) => {
+            format!("{what} is already part of {incident}; nothing was changed")
+        }
+        (Disposition::Triage, _) => format!("{what} changed meanwhile; nothing was changed, retry"),
+        (disposition, _) => format!(
+            "{what} is not held in triage (it is {}, by route {}); only triaged alerts can be declared or attached",
+            disposition.as_str(),
+            alert.route
+        ),
+    };
+    rejected("not-in-triage", message)
+}
+
 impl Engine {
+    /// Alerts as processed, newest first.
+    pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, EngineError> {
+        Ok(self.store.alerts(filter).await?)
+    }
+
+    async fn alert(&self, integration: &str, key: &str) -> Result<AlertRecord, EngineError> {
+        let found = self
+            .store
+            .alerts(&AlertFilter {
+                integration: Some(integration.to_owned()),
+                key: Some(key.to_owned()),
+                limit: Some(1),
+                ..AlertFilter::default()
+            })
+            .await?;
+        found.into_iter().next().ok_or_else(|| {
+            rejected(
+                "unknown-alert",
+                format!(
+                    "there is no alert '{key}' of integration '{integration}'; list the alerts in triage with GET /api/alerts?disposition=triage"
+                ),
+            )
+        })
+    }
+
+    /// The alert, if it is held in triage.
+    async fn triaged(&self, integration: &str, key: &str) -> Result<AlertRecord, EngineError> {
+        let alert = self.alert(integration, key).await?;
+        if alert.disposition == Disposition::Triage {
+            Ok(alert)
+        } else {
+            Err(not_in_triage(&alert))
+        }
+    }
+
+    /// An alert taken from triage by someone else between the check and the commit: the
+    /// refusal says what became of it.
+    async fn lost_to_another(&self, error: EngineError, alert: &AlertRecord) -> EngineError {
+        match error {
+            EngineError::Store(StoreError::NotInTriage { .. }) => {
+                match self.alert(&alert.integration, &alert.key).await {
+                    Ok(now) => not_in_triage(&now),
+                    Err(error) => error,
+                }
+            }
+            error => error,
+        }
+    }
+
+    /// Declares an incident from an alert held in triage. The declaration, the alert's
+    /// `alerts_attached` event and the alert leaving triage commit in one transaction; a repeat
+    /// finds the alert no longer in triage and changes nothing.
+    pub async fn declare_from_alert(
+        &self,
+        principal: &Principal,
+        integration: &str,
+        key: &str,
+        how: &TriageDeclaration,
+    ) -> Result<Outcome, EngineError> {
+        require(principal, Role::Responder)?;
+        let alert = self.triaged(integration, key).await?;
+        let title = if alert.summary.trim().is_empty() {
+            alert.key.clone()
+        } else {
+            alert.summary.clone()
+        };
+        let command = Command::Declare {
+            title,
+            scenario: how.scenario.clone(),
+            severity: how.severity.clone(),
+            urgent: how.urgent,
+            important: how.important,
+            category: how.category.clone(),
+            summary: Some(format!(
+                "Declared from alert {} of {}, held in triage by route {}.",
+                alert.key, alert.integration, alert.route
+            )),
+            started_at: None,
+            detected_at: Some(alert.first_seen.min(self.now())),
+            drill: false,
+            tags: Vec::new(),
+        };
+        let effects = Effects {
+            take_alert: Some(TakenAlert {
+                integration: alert.integration.clone(),
+                key: alert.key.clone(),
+                incident: String::new(),
+            }),
+            ..Effects::default()
+        };
+        let outcome = match self
+            .declare_as(
+                &principal.actor(),
+                &command,
+                vec![attached_record(&alert)],
+                effects,
+                None,
+            )
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => return Err(self.lost_to_another(error, &alert).await),
+        };
+        tracing::info!(incident = %outcome.incident.id, alert = %alert.key, integration = %alert.integration, by = %principal.name, "incident declared from a triaged alert");
+        Ok(outcome)
+    }
+
+    /// Attaches an alert held in triage to an open incident: the `alerts_attached` event and
+    /// the alert leaving triage commit in one transaction; a repeat changes nothing.
+    pub async fn attach_alert(
+        &self,
+        principal: &Principal,
+        integration: &str,
+        key: &str,
+        incident: &IncidentId,
+    ) -> Result<Outcome, EngineError> {
+        require(principal, Role::Responder)?;
+        let alert = self.triaged(integration, key).await?;
+        let recorded = self
+            .record(incident, &principal.actor(), |_, state, _| {
+                if !state.status.is_open() {
+                    return Err(rejected(
+                        "incident-finished",
+                        format!(
+                            "{} is {}; reopen it first, or declare a new incident from the alert",
+                            state.id, state.status
+                        ),
+                    ));
+                }
+                let effects = Effects {
+                    take_alert: Some(TakenAlert {
+                        integration: alert.integration.clone(),
+                        key: alert.key.clone(),
+                        incident: state.id.to_string(),
+                    }),
+                    ..Effects::default()
+                };
+                Ok(Some((vec![attached_record(&alert)], effects)))
+            })
+            .await;
+        let outcome = match recorded {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => return Err(not_in_triage(&alert)),
+            Err(error) => return Err(self.lost_to_another(error, &alert).await),
+        };
+        tracing::info!(incident = %incident, alert = %alert.key, integration = %alert.integration, by = %principal.name, "triaged alert attached");
+        Ok(outcome)
+    }
+
     /// Processes one batch of accepted alerts, if this instance holds (or takes) the
     /// processor's lease. Returns how many alert events were processed.
     pub async fn process_alerts(&self) -> Result<usize, EngineError> {

@@ -70,7 +70,7 @@ pub fn secret_hash(secret: &str) -> String {
     chain::to_hex(&Sha256::digest(secret.as_bytes()))
 }
 
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
     format!("{SECRET_PREFIX}{}", chain::to_hex(&bytes))

@@ -118,6 +118,38 @@ impl Engine {
             .cloned()
     }
 
+    /// The integration of this kind whose key is `key`: a plan key (compared in constant time),
+    /// else a live key made through the API, looked up by its hash on every call so a revoked key
+    /// is refused at once on every instance. A key of an integration no longer in the plan, or of
+    /// another kind, finds nothing.
+    pub async fn integration_for_key(
+        &self,
+        kind: IntegrationKind,
+        key: &str,
+    ) -> Result<Option<Integration>, StoreError> {
+        if let Some(integration) = self.integration_by_key(kind, key) {
+            return Ok(Some(integration));
+        }
+        let key = key.trim();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        let Some(id) = self
+            .store
+            .integration_of_key(&crate::auth::secret_hash(key))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .plan()
+            .plan
+            .integrations
+            .iter()
+            .find(|integration| integration.id.as_str() == id && integration.kind == kind)
+            .cloned())
+    }
+
     /// Stores alerts durably and answers once they are committed: `Stored` or `Duplicate` per
     /// alert, in order. Wakes the alert processor.
     pub async fn accept_alerts(

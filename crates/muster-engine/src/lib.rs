@@ -17,6 +17,7 @@ pub mod auth;
 pub mod clock;
 pub mod deliver;
 pub mod intake;
+pub mod keys;
 pub mod paging;
 pub mod plan_files;
 pub mod timers;
@@ -278,7 +279,8 @@ impl Engine {
 
     /// Declares an incident on behalf of `actor` (a person, a token, or the system), appending
     /// `extra` events after the declaration and committing `effects` with it; `group` is the
-    /// alert group the incident will serve, recorded in the same transaction.
+    /// alert group the incident will serve, recorded in the same transaction, and a triaged
+    /// alert in `effects.take_alert` joins the new incident in it too.
     pub(crate) async fn declare_as(
         &self,
         actor: &str,
@@ -295,6 +297,9 @@ impl Engine {
         let number = self.store.next_incident_number(day).await?;
         let id = IncidentId::new(day, number);
         effects.group = group.map(|group| (group.to_owned(), id.to_string()));
+        if let Some(taken) = &mut effects.take_alert {
+            taken.incident = id.to_string();
+        }
         self.commit(&running.plan, &id, None, actor, now, kinds, effects)
             .await
     }
@@ -528,7 +533,7 @@ fn timer(subject: &str, arm: &escalation::Arm) -> NewTimer {
     }
 }
 
-fn require(principal: &Principal, role: Role) -> Result<(), EngineError> {
+pub(crate) fn require(principal: &Principal, role: Role) -> Result<(), EngineError> {
     if principal.role.allows(role) {
         Ok(())
     } else {

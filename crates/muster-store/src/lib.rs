@@ -29,8 +29,8 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use work::{
     Accepted, AlertFilter, AlertRecord, AlertUpdate, DeliveryOutcome, DeliveryRecord,
-    DeliveryState, Disposition, Effects, NewAlertEvent, NewDelivery, NewTimer, StoredAlertEvent,
-    TimerRecord,
+    DeliveryState, Disposition, Effects, IntegrationKeyRecord, NewAlertEvent, NewDelivery,
+    NewTimer, StoredAlertEvent, TakenAlert, TimerRecord,
 };
 
 /// Why a storage call failed.
@@ -42,6 +42,14 @@ pub enum StoreError {
     /// A token with this name already exists.
     #[error("a token named '{0}' already exists; pick another name or revoke it first")]
     TokenNameTaken(String),
+    /// The integration has a live key with this name.
+    #[error(
+        "integration {integration} already has a key named '{name}'; pick another name or revoke that key first"
+    )]
+    IntegrationKeyNameTaken { integration: String, name: String },
+    /// The alert to take into an incident is no longer in triage; nothing was kept.
+    #[error("alert {key} of {integration} is no longer in triage")]
+    NotInTriage { integration: String, key: String },
     /// The database URL names no backend Muster has.
     #[error(
         "'{0}' is not a database Muster can use; give a file path, sqlite://PATH or postgres://USER@HOST/DB"
@@ -302,6 +310,34 @@ pub trait Work: Send + Sync {
         filter: &AlertFilter,
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
+    /// Stores a key made through the API by the SHA-256 (hex) of its secret;
+    /// [`StoreError::IntegrationKeyNameTaken`] when the integration has a live key of that name.
+    fn create_integration_key(
+        &self,
+        record: &IntegrationKeyRecord,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// An integration's API keys, revoked ones included, by name.
+    fn integration_keys(
+        &self,
+        integration: &str,
+    ) -> impl Future<Output = Result<Vec<IntegrationKeyRecord>, StoreError>> + Send;
+
+    /// Marks an integration's live key revoked; `false` when it has no live key by that name.
+    fn revoke_integration_key(
+        &self,
+        integration: &str,
+        name: &str,
+        at: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The integration whose live (unrevoked) API key hashes to `secret_hash`.
+    fn integration_of_key(
+        &self,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     /// The value of a server-wide setting; the first caller's `proposed` value wins and is kept.
     fn setting(
         &self,
@@ -376,6 +412,7 @@ static NO_EFFECTS: Effects = Effects {
     deliveries: Vec::new(),
     outcomes: Vec::new(),
     group: None,
+    take_alert: None,
 };
 
 /// The backend chosen by a database URL.
@@ -556,6 +593,34 @@ impl Work for AnyStore {
 
     async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
         dispatch!(self, store => store.alerts(filter))
+    }
+
+    async fn create_integration_key(
+        &self,
+        record: &IntegrationKeyRecord,
+        secret_hash: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, store => store.create_integration_key(record, secret_hash))
+    }
+
+    async fn integration_keys(
+        &self,
+        integration: &str,
+    ) -> Result<Vec<IntegrationKeyRecord>, StoreError> {
+        dispatch!(self, store => store.integration_keys(integration))
+    }
+
+    async fn revoke_integration_key(
+        &self,
+        integration: &str,
+        name: &str,
+        at: Millis,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.revoke_integration_key(integration, name, at))
+    }
+
+    async fn integration_of_key(&self, secret_hash: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, store => store.integration_of_key(secret_hash))
     }
 
     async fn setting(&self, name: &str, proposed: &str) -> Result<String, StoreError> {

@@ -17,6 +17,10 @@
 use muster_core::incident::Millis;
 use serde::{Deserialize, Serialize};
 
+/// Alert events written by one `INSERT` (six parameters each, well under both backends'
+/// limits on parameters per statement).
+pub(crate) const INSERT_CHUNK: usize = 500;
+
 /// An alert notification to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlertEvent {
@@ -137,6 +141,28 @@ pub struct AlertFilter {
     pub limit: Option<u32>,
 }
 
+/// A key made through the API for an integration of the plan. Only the SHA-256 of its secret is
+/// stored, and never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationKeyRecord {
+    pub integration: String,
+    /// Unique among the integration's live keys.
+    pub name: String,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+/// A triaged alert taken into an incident: its disposition becomes `incident`. It must still be
+/// in triage when the transaction commits, or nothing of the transaction is kept
+/// ([`crate::StoreError::NotInTriage`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenAlert {
+    pub integration: String,
+    pub key: String,
+    /// The incident it joins (filled in by a declaration once the incident has its id).
+    pub incident: String,
+}
+
 /// A timer to (re)arm: it replaces any pending timer of the same kind and subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTimer {
@@ -231,6 +257,8 @@ pub struct Effects {
     pub outcomes: Vec<DeliveryOutcome>,
     /// The alert group this incident now serves.
     pub group: Option<(String, String)>,
+    /// A triaged alert that joins the incident.
+    pub take_alert: Option<TakenAlert>,
 }
 
 impl Effects {
@@ -382,6 +410,23 @@ macro_rules! work_queries {
                     .execute(&mut **tx)
                     .await?;
                 }
+                if let Some(taken) = &effects.take_alert {
+                    let updated = sqlx::query(Self::sql(
+                        "UPDATE alerts SET disposition = 'incident', incident = ? \
+                         WHERE integration = ? AND alert_key = ? AND disposition = 'triage'",
+                    ))
+                    .bind(&taken.incident)
+                    .bind(&taken.integration)
+                    .bind(&taken.key)
+                    .execute(&mut **tx)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::NotInTriage {
+                            integration: taken.integration.clone(),
+                            key: taken.key.clone(),
+                        });
+                    }
+                }
                 Ok(())
             }
 
@@ -423,23 +468,65 @@ macro_rules! work_queries {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let mut out = Vec::with_capacity(batch.len());
-                for alert in batch {
-                    let seq: Option<i64> = sqlx::query_scalar(Self::sql(
-                        "INSERT INTO alert_events (integration, alert_key, action, dedup, received_at, body) \
-                         VALUES (?, ?, ?, ?, ?, ?) \
-                         ON CONFLICT (integration, dedup) WHERE dedup IS NOT NULL DO NOTHING \
-                         RETURNING seq",
-                    ))
-                    .bind(&alert.integration)
-                    .bind(&alert.key)
-                    .bind(&alert.action)
-                    .bind(&alert.dedup)
-                    .bind(alert.received_at)
-                    .bind(&alert.body)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    out.push(seq.map_or(Accepted::Duplicate, Accepted::Stored));
+                // One statement per chunk, not per alert. A repeat inside the batch is a
+                // duplicate of its first occurrence; a repeat of a stored alert is left out by
+                // the unique index and missing from what the statement returns.
+                let mut first_of: std::collections::HashMap<(&str, &str), usize> =
+                    std::collections::HashMap::new();
+                let mut out = vec![Accepted::Duplicate; batch.len()];
+                let mut fresh: Vec<usize> = Vec::with_capacity(batch.len());
+                for (at, alert) in batch.iter().enumerate() {
+                    match &alert.dedup {
+                        Some(dedup) => {
+                            if let std::collections::hash_map::Entry::Vacant(first) =
+                                first_of.entry((alert.integration.as_str(), dedup.as_str()))
+                            {
+                                first.insert(at);
+                                fresh.push(at);
+                            }
+                        }
+                        None => fresh.push(at),
+                    }
+                }
+                for chunk in fresh.chunks($crate::work::INSERT_CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO alert_events (integration, alert_key, action, dedup, received_at, body) ",
+                    );
+                    query.push_values(chunk, |mut row, &at| {
+                        let alert = &batch[at];
+                        row.push_bind(alert.integration.clone())
+                            .push_bind(alert.key.clone())
+                            .push_bind(alert.action.clone())
+                            .push_bind(alert.dedup.clone())
+                            .push_bind(alert.received_at)
+                            .push_bind(alert.body.clone());
+                    });
+                    query.push(
+                        " ON CONFLICT (integration, dedup) WHERE dedup IS NOT NULL DO NOTHING \
+                         RETURNING seq, integration, dedup",
+                    );
+                    let mut rows: Vec<(i64, String, Option<String>)> =
+                        query.build_query_as().fetch_all(&mut *tx).await?;
+                    // Rows are numbered in the order they are given; the statement's answer
+                    // may come in any order.
+                    rows.sort_unstable_by_key(|row| row.0);
+                    let mut undeduplicated = Vec::new();
+                    for (seq, integration, dedup) in rows {
+                        match dedup {
+                            Some(dedup) => {
+                                if let Some(&at) =
+                                    first_of.get(&(integration.as_str(), dedup.as_str()))
+                                {
+                                    out[at] = Accepted::Stored(seq);
+                                }
+                            }
+                            None => undeduplicated.push(seq),
+                        }
+                    }
+                    let without_dedup = chunk.iter().filter(|&&at| batch[at].dedup.is_none());
+                    for (&at, seq) in without_dedup.zip(undeduplicated) {
+                        out[at] = Accepted::Stored(seq);
+                    }
                 }
                 tx.commit().await?;
                 Ok(out)
@@ -473,36 +560,60 @@ macro_rules! work_queries {
                 cursor: &str,
                 position: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
+                // One row per alert: a batch may hold an alert's trigger and its resolve, and
+                // one statement may not change a row twice. The latest update wins; the
+                // incident is the latest one named; every update counts as an occurrence.
+                let mut merged: Vec<($crate::work::AlertUpdate, i64, i64)> = Vec::new();
+                let mut index: std::collections::HashMap<(&str, &str), usize> =
+                    std::collections::HashMap::new();
                 for update in updates {
-                    sqlx::query(Self::sql(
+                    let id = (update.integration.as_str(), update.key.as_str());
+                    if let Some(&at) = index.get(&id) {
+                        let (kept, first_seen, count) = &mut merged[at];
+                        let incident = update.incident.clone().or_else(|| kept.incident.take());
+                        *kept = update.clone();
+                        kept.incident = incident;
+                        *first_seen = (*first_seen).min(update.seen_at);
+                        *count += 1;
+                    } else {
+                        index.insert(id, merged.len());
+                        merged.push((update.clone(), update.seen_at, 1));
+                    }
+                }
+                let mut tx = self.begin_write().await?;
+                for chunk in merged.chunks($crate::work::INSERT_CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO alerts (integration, alert_key, status, summary, severity, route, grp, \
-                             disposition, incident, first_seen, last_seen, last_seq, occurrences, labels) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) \
-                         ON CONFLICT (integration, alert_key) DO UPDATE SET \
+                             disposition, incident, first_seen, last_seen, last_seq, occurrences, labels) ",
+                    );
+                    query.push_values(chunk, |mut row, (update, first_seen, count)| {
+                        row.push_bind(update.integration.clone())
+                            .push_bind(update.key.clone())
+                            .push_bind(update.status.clone())
+                            .push_bind(update.summary.clone())
+                            .push_bind(update.severity.clone())
+                            .push_bind(update.route.clone())
+                            .push_bind(update.group.clone())
+                            .push_bind(update.disposition.as_str())
+                            .push_bind(update.incident.clone())
+                            .push_bind(*first_seen)
+                            .push_bind(update.seen_at)
+                            .push_bind(update.seq)
+                            .push_bind(*count)
+                            .push_bind(update.labels.clone());
+                    });
+                    query.push(
+                        " ON CONFLICT (integration, alert_key) DO UPDATE SET \
                              status = excluded.status, summary = excluded.summary, \
                              severity = excluded.severity, route = excluded.route, grp = excluded.grp, \
                              disposition = excluded.disposition, \
                              incident = COALESCE(excluded.incident, alerts.incident), \
                              last_seen = excluded.last_seen, last_seq = excluded.last_seq, \
-                             occurrences = alerts.occurrences + 1, labels = excluded.labels \
+                             occurrences = alerts.occurrences + excluded.occurrences, \
+                             labels = excluded.labels \
                          WHERE alerts.last_seq < excluded.last_seq",
-                    ))
-                    .bind(&update.integration)
-                    .bind(&update.key)
-                    .bind(&update.status)
-                    .bind(&update.summary)
-                    .bind(&update.severity)
-                    .bind(&update.route)
-                    .bind(&update.group)
-                    .bind(update.disposition.as_str())
-                    .bind(&update.incident)
-                    .bind(update.seen_at)
-                    .bind(update.seen_at)
-                    .bind(update.seq)
-                    .bind(&update.labels)
-                    .execute(&mut *tx)
-                    .await?;
+                    );
+                    query.build().execute(&mut *tx).await?;
                 }
                 sqlx::query(Self::sql(
                     "INSERT INTO cursors (name, position) VALUES (?, ?) \
@@ -586,6 +697,86 @@ macro_rules! work_queries {
                         })
                     })
                     .collect()
+            }
+
+            async fn create_integration_key(
+                &self,
+                record: &$crate::work::IntegrationKeyRecord,
+                secret_hash: &str,
+            ) -> Result<(), StoreError> {
+                let inserted = sqlx::query(Self::sql(
+                    "INSERT INTO integration_keys (secret_hash, integration, name, created_at, revoked_at) \
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                ))
+                .bind(secret_hash)
+                .bind(&record.integration)
+                .bind(&record.name)
+                .bind(record.created_at)
+                .bind(record.revoked_at)
+                .execute(&self.$writer)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    return Err(StoreError::IntegrationKeyNameTaken {
+                        integration: record.integration.clone(),
+                        name: record.name.clone(),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn integration_keys(
+                &self,
+                integration: &str,
+            ) -> Result<Vec<$crate::work::IntegrationKeyRecord>, StoreError> {
+                let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(Self::sql(
+                    "SELECT integration, name, created_at, revoked_at FROM integration_keys \
+                     WHERE integration = ? ORDER BY name, created_at",
+                ))
+                .bind(integration)
+                .fetch_all(&self.$reader)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(integration, name, created_at, revoked_at)| {
+                        $crate::work::IntegrationKeyRecord {
+                            integration,
+                            name,
+                            created_at,
+                            revoked_at,
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn revoke_integration_key(
+                &self,
+                integration: &str,
+                name: &str,
+                at: muster_core::incident::Millis,
+            ) -> Result<bool, StoreError> {
+                let revoked = sqlx::query(Self::sql(
+                    "UPDATE integration_keys SET revoked_at = ? \
+                     WHERE integration = ? AND name = ? AND revoked_at IS NULL",
+                ))
+                .bind(at)
+                .bind(integration)
+                .bind(name)
+                .execute(&self.$writer)
+                .await?;
+                Ok(revoked.rows_affected() > 0)
+            }
+
+            async fn integration_of_key(
+                &self,
+                secret_hash: &str,
+            ) -> Result<Option<String>, StoreError> {
+                Ok(sqlx::query_scalar(Self::sql(
+                    "SELECT integration FROM integration_keys \
+                     WHERE secret_hash = ? AND revoked_at IS NULL",
+                ))
+                .bind(secret_hash)
+                .fetch_optional(&self.$reader)
+                .await?)
             }
 
             async fn setting(

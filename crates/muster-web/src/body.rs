@@ -6,9 +6,12 @@ use muster_core::access::Role;
 use muster_core::diagnostic::{self, Diagnostic};
 use muster_core::incident::checklist::ChecklistItem;
 use muster_core::incident::{Event, Incident, IncidentId, Millis};
-use muster_core::plan::{PersonId, Plan};
+use muster_core::plan::{
+    CategoryId, IntegrationId, IntegrationKind, PersonId, Plan, ScenarioId, SeverityId,
+};
+use muster_engine::alerts::TriageDeclaration;
 use muster_engine::{AuditReport, BrokenEntry, IncidentView, Outcome};
-use muster_store::TokenRecord;
+use muster_store::{AlertRecord, Disposition, IntegrationKeyRecord, TokenRecord};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
@@ -345,6 +348,205 @@ pub(crate) struct CreatedToken {
     pub person: Option<PersonId>,
     /// Send as `Authorization: Bearer <secret>`.
     pub secret: String,
+}
+
+/// The running plan's integrations with the keys made for them through the API.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct IntegrationList {
+    pub integrations: Vec<IntegrationInfo>,
+}
+
+/// An integration of the plan.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct IntegrationInfo {
+    pub id: IntegrationId,
+    /// The payload format it speaks, and so where it posts: `alertmanager`, `webhook` or
+    /// `pagerduty`.
+    #[serde(rename = "type")]
+    pub kind: IntegrationKind,
+    pub name: Option<String>,
+    /// Most alerts accepted per second or minute, e.g. `500/s`.
+    pub rate_limit: Option<String>,
+    /// Whether the plan's `key_env` names a secret that is set on this server.
+    pub plan_key: bool,
+    /// Keys made through the API, revoked ones included; never their secrets.
+    pub keys: Vec<IntegrationKeyInfo>,
+}
+
+/// A key made through the API, as listed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct IntegrationKeyInfo {
+    pub name: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Millis,
+    /// Milliseconds since the Unix epoch; `null` while the key works.
+    pub revoked_at: Option<Millis>,
+}
+
+impl From<IntegrationKeyRecord> for IntegrationKeyInfo {
+    fn from(record: IntegrationKeyRecord) -> Self {
+        Self {
+            name: record.name,
+            created_at: record.created_at,
+            revoked_at: record.revoked_at,
+        }
+    }
+}
+
+/// A key to make for an integration.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewIntegrationKey {
+    /// Letters, digits, `-`, `_`, `.` or `@`, at most 64; unique among the integration's live
+    /// keys.
+    pub name: String,
+}
+
+/// A key just made. The secret is shown this once; only its hash is stored.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CreatedIntegrationKey {
+    pub integration: String,
+    pub name: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Millis,
+    /// The sender's key: `Authorization: Bearer <secret>` or `?key=<secret>` (Alertmanager and
+    /// webhooks), or the `routing_key` (PagerDuty events).
+    pub secret: String,
+}
+
+/// Alerts as processed, most recently seen first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct AlertList {
+    pub alerts: Vec<AlertInfo>,
+}
+
+/// Where a processed alert went.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AlertDisposition {
+    /// Part of an incident.
+    Incident,
+    /// Held for a responder to declare or attach.
+    Triage,
+    /// Recorded and otherwise ignored by a route.
+    Ignored,
+    /// A watchdog alert that keeps a heartbeat alive.
+    Heartbeat,
+}
+
+impl From<Disposition> for AlertDisposition {
+    fn from(disposition: Disposition) -> Self {
+        match disposition {
+            Disposition::Incident => Self::Incident,
+            Disposition::Triage => Self::Triage,
+            Disposition::Ignored => Self::Ignored,
+            Disposition::Heartbeat => Self::Heartbeat,
+        }
+    }
+}
+
+/// One alert (by integration and key) after its latest notification.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct AlertInfo {
+    pub integration: String,
+    pub key: String,
+    /// `firing`, `acknowledged` or `resolved`.
+    pub status: String,
+    pub summary: String,
+    pub severity: Option<String>,
+    /// The route that matched it.
+    pub route: String,
+    pub group: String,
+    pub disposition: AlertDisposition,
+    /// The incident it is part of.
+    pub incident: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub first_seen: Millis,
+    /// Milliseconds since the Unix epoch.
+    pub last_seen: Millis,
+    /// How many notifications of this alert were stored.
+    pub occurrences: i64,
+    pub labels: serde_json::Value,
+}
+
+impl From<AlertRecord> for AlertInfo {
+    fn from(record: AlertRecord) -> Self {
+        let AlertRecord {
+            integration,
+            key,
+            status,
+            summary,
+            severity,
+            route,
+            group,
+            disposition,
+            incident,
+            first_seen,
+            last_seen,
+            occurrences,
+            labels,
+        } = record;
+        Self {
+            integration,
+            key,
+            status,
+            summary,
+            severity,
+            route,
+            group,
+            disposition: disposition.into(),
+            incident,
+            first_seen,
+            last_seen,
+            occurrences,
+            labels,
+        }
+    }
+}
+
+/// How to qualify the incident declared from a triaged alert; its title is the alert's
+/// summary. Severity comes from `severity`, from `urgent` and `important`, or from the
+/// scenario.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertDeclaration {
+    #[serde(default)]
+    pub severity: Option<SeverityId>,
+    #[serde(default)]
+    pub urgent: Option<bool>,
+    #[serde(default)]
+    pub important: Option<bool>,
+    #[serde(default)]
+    pub category: Option<CategoryId>,
+    /// A scenario of the plan: its category, severity and runbook are the defaults.
+    #[serde(default)]
+    pub scenario: Option<ScenarioId>,
+}
+
+impl From<AlertDeclaration> for TriageDeclaration {
+    fn from(body: AlertDeclaration) -> Self {
+        let AlertDeclaration {
+            severity,
+            urgent,
+            important,
+            category,
+            scenario,
+        } = body;
+        Self {
+            severity,
+            urgent,
+            important,
+            category,
+            scenario,
+        }
+    }
+}
+
+/// The open incident a triaged alert joins.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertAttachment {
+    pub incident: IncidentId,
 }
 
 #[cfg(test)]

@@ -23,6 +23,16 @@ const STATE_CONFLICTS: &[&str] = &[
     "no-change",
     "needs-approval",
     "no-runbook",
+    "not-in-triage",
+    "integration-key-exists",
+];
+
+/// Rejection codes that say what the command names does not exist (404).
+const NOT_FOUND: &[&str] = &[
+    "unknown-incident",
+    "unknown-integration",
+    "unknown-integration-key",
+    "unknown-alert",
 ];
 
 /// A failed request, ready to be sent.
@@ -82,7 +92,7 @@ impl From<EngineError> for ApiError {
         let code = error.code();
         match error {
             EngineError::Rejected(rejection) => {
-                let status = if rejection.code == "unknown-incident" {
+                let status = if NOT_FOUND.contains(&rejection.code) {
                     StatusCode::NOT_FOUND
                 } else if STATE_CONFLICTS.contains(&rejection.code) {
                     StatusCode::CONFLICT

@@ -18,8 +18,10 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::body::{
-    Audit, CommandOutcome, CreatedToken, Health, IncidentDetail, IncidentList, NewToken, PlanBody,
-    Ready, ReloadedPlan, Timeline, TokenInfo, TokenList,
+    AlertAttachment, AlertDeclaration, AlertInfo, AlertList, Audit, CommandOutcome,
+    CreatedIntegrationKey, CreatedToken, Health, IncidentDetail, IncidentList, IntegrationInfo,
+    IntegrationKeyInfo, IntegrationList, NewIntegrationKey, NewToken, PlanBody, Ready,
+    ReloadedPlan, Timeline, TokenInfo, TokenList,
 };
 use crate::error::ApiError;
 use crate::json::ApiJson;
@@ -248,6 +250,112 @@ pub(crate) async fn revoke_token(
             format!("there is no valid token named '{name}'; list tokens with GET /api/tokens"),
         ))
     }
+}
+
+pub(crate) async fn integrations(State(engine): Shared) -> Result<Json<IntegrationList>, ApiError> {
+    let running = engine.plan();
+    let mut integrations = Vec::with_capacity(running.plan.integrations.len());
+    for integration in &running.plan.integrations {
+        let keys = engine.integration_keys(integration.id.as_str()).await?;
+        integrations.push(IntegrationInfo {
+            id: integration.id.clone(),
+            kind: integration.kind,
+            name: integration.name.clone(),
+            rate_limit: integration.rate_limit.map(|limit| limit.to_string()),
+            plan_key: engine.has_plan_key(integration),
+            keys: keys.into_iter().map(IntegrationKeyInfo::from).collect(),
+        });
+    }
+    Ok(Json(IntegrationList { integrations }))
+}
+
+/// A `{name}` path segment (or another plain text one), decoded.
+fn path_text<T>(path: Result<Path<T>, PathRejection>, what: &str) -> Result<T, ApiError> {
+    path.map(|Path(value)| value).map_err(|rejection| {
+        ApiError::bad_request(
+            "invalid-path",
+            format!("the {what} cannot be read: {}", rejection.body_text()),
+        )
+    })
+}
+
+pub(crate) async fn create_integration_key(
+    State(engine): Shared,
+    Caller(caller): Caller,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(request): ApiJson<NewIntegrationKey>,
+) -> Result<Response, ApiError> {
+    let integration = path_text(path, "integration id")?;
+    let created = engine
+        .create_integration_key(&caller, &integration, &request.name)
+        .await?;
+    let body = CreatedIntegrationKey {
+        integration: created.record.integration,
+        name: created.record.name,
+        created_at: created.record.created_at,
+        secret: created.secret,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+pub(crate) async fn revoke_integration_key(
+    State(engine): Shared,
+    Caller(caller): Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (integration, name) = path_text(path, "integration id and key name")?;
+    engine
+        .revoke_integration_key(&caller, &integration, &name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn list_alerts(
+    State(engine): Shared,
+    pairs: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<AlertList>, ApiError> {
+    let Query(pairs) = pairs.map_err(|rejection| {
+        ApiError::bad_request(
+            "invalid-query",
+            format!("the query string cannot be read: {}", rejection.body_text()),
+        )
+    })?;
+    let filter = query::alert_filter(&pairs)?;
+    let alerts = engine.alerts(&filter).await?;
+    Ok(Json(AlertList {
+        alerts: alerts.into_iter().map(AlertInfo::from).collect(),
+    }))
+}
+
+pub(crate) async fn declare_alert(
+    State(engine): Shared,
+    Caller(caller): Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+    ApiJson(request): ApiJson<AlertDeclaration>,
+) -> Result<Response, ApiError> {
+    let (integration, key) = path_text(path, "alert's integration and key")?;
+    let outcome = engine
+        .declare_from_alert(&caller, &integration, &key, &request.into())
+        .await?;
+    let location = format!("/api/incidents/{}", outcome.incident.id);
+    let mut response = (StatusCode::CREATED, Json(CommandOutcome::from(outcome))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub(crate) async fn attach_alert(
+    State(engine): Shared,
+    Caller(caller): Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+    ApiJson(request): ApiJson<AlertAttachment>,
+) -> Result<Json<CommandOutcome>, ApiError> {
+    let (integration, key) = path_text(path, "alert's integration and key")?;
+    let outcome = engine
+        .attach_alert(&caller, &integration, &key, &request.incident)
+        .await?;
+    Ok(Json(outcome.into()))
 }
 
 /// A request path fit for logs and error messages: the signed token of an acknowledge link is a

@@ -138,6 +138,12 @@ fn accepted_body(integration: &Integration, accepted: &[Accepted]) -> Response {
         .into_response()
 }
 
+/// The store could not be asked about a key made through the API: nothing was stored, retry.
+fn key_lookup_failed(error: &muster_store::StoreError) -> Response {
+    tracing::warn!(%error, "an integration key could not be looked up");
+    intake_failed(&IntakeError::Unavailable(error.to_string()))
+}
+
 /// Authenticates a keyed (non-PagerDuty) integration and reads its body.
 async fn keyed(
     engine: &Engine,
@@ -157,12 +163,16 @@ async fn keyed(
             &[],
         ));
     };
-    let Some(integration) = engine.integration_by_key(kind, &key) else {
+    let found = match engine.integration_for_key(kind, &key).await {
+        Ok(found) => found,
+        Err(error) => return Err(key_lookup_failed(&error)),
+    };
+    let Some(integration) = found else {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
             "unknown-key",
             format!(
-                "the key is not the key of any {} integration in the plan",
+                "the key is not a live key of any {} integration in the plan (a plan key, or one made with POST /api/integrations/{{id}}/keys)",
                 kind.as_str()
             ),
             &[],
@@ -282,9 +292,14 @@ pub(crate) async fn pagerduty_enqueue(
         Ok(event) => event,
         Err(problems) => return pd(StatusCode::BAD_REQUEST, pagerduty::invalid_body(&problems)),
     };
-    let Some(integration) =
-        engine.integration_by_key(IntegrationKind::Pagerduty, &event.routing_key)
-    else {
+    let found = match engine
+        .integration_for_key(IntegrationKind::Pagerduty, &event.routing_key)
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => return key_lookup_failed(&error),
+    };
+    let Some(integration) = found else {
         return pd(
             StatusCode::BAD_REQUEST,
             pagerduty::invalid_body(&[

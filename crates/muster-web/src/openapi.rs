@@ -56,6 +56,8 @@ fn build() -> Value {
         },
         "tags": [
             {"name": "incidents", "description": "Declaring and working incidents."},
+            {"name": "alerts", "description": "Alerts as processed, and triage."},
+            {"name": "intake", "description": "Where monitoring sends alerts, its integrations and their keys, and acknowledge links."},
             {"name": "plan", "description": "The incident-response plan in force."},
             {"name": "admin", "description": "Tokens and the audit."},
             {"name": "service", "description": "Health, readiness and this document."},

@@ -1,13 +1,14 @@
-//! The query of `GET /api/incidents`, read strictly: an unknown parameter, a repeated one or a
+//! The queries of `GET /api/incidents` and `GET /api/alerts`, read strictly: an unknown parameter, a repeated one or a
 //! value that does not parse is a 400 `invalid-query` naming the parameter and what it accepts,
 //! never a silently wider listing.
 
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use muster_core::incident::IncidentId;
 use muster_core::incident::Status;
 use muster_core::plan::{CategoryId, Plan, SeverityId};
-use muster_store::IncidentFilter;
+use muster_store::{AlertFilter, Disposition, IncidentFilter};
 use schemars::{Schema, SchemaGenerator};
 
 use crate::error::ApiError;
@@ -201,6 +202,142 @@ pub(crate) fn filter(pairs: &[(String, String)], plan: &Plan) -> Result<Incident
         && from >= until
     {
         return Err(invalid("until", "must be later than 'from'"));
+    }
+    Ok(filter)
+}
+
+/// The default and largest page of `GET /api/alerts`.
+const ALERT_LIMIT: (u32, u32) = (100, 500);
+
+/// The parameters of `GET /api/alerts`; [`alert_filter`] refuses any other.
+pub(crate) fn alert_parameters() -> &'static [Param] {
+    static PARAMETERS: LazyLock<Vec<Param>> = LazyLock::new(|| {
+        vec![
+            param(
+                "disposition",
+                "Where the alerts went: `triage`, `incident`, `ignored` or `heartbeat`.",
+                disposition_schema,
+                false,
+            ),
+            param(
+                "status",
+                "The alerts' state at their source: `firing`, `acknowledged` or `resolved`.",
+                alert_status_schema,
+                false,
+            ),
+            param(
+                "incident",
+                "Only alerts that are part of this incident.",
+                schema::<IncidentId>,
+                false,
+            ),
+            param(
+                "limit",
+                "At most this many, 1 to 500 (default 100).",
+                alert_limit_schema,
+                false,
+            ),
+        ]
+    });
+    &PARAMETERS
+}
+
+const DISPOSITIONS: [&str; 4] = ["triage", "incident", "ignored", "heartbeat"];
+const ALERT_STATUSES: [&str; 3] = ["firing", "acknowledged", "resolved"];
+
+fn disposition_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"type": "string", "enum": DISPOSITIONS})
+}
+
+fn alert_status_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"type": "string", "enum": ALERT_STATUSES})
+}
+
+fn alert_limit_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "integer",
+        "minimum": 1,
+        "maximum": ALERT_LIMIT.1,
+        "default": ALERT_LIMIT.0
+    })
+}
+
+/// Turns the query of `GET /api/alerts` into a filter.
+pub(crate) fn alert_filter(pairs: &[(String, String)]) -> Result<AlertFilter, ApiError> {
+    let mut filter = AlertFilter {
+        limit: Some(ALERT_LIMIT.0),
+        ..AlertFilter::default()
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in pairs {
+        let name = name.as_str();
+        if !alert_parameters().iter().any(|known| known.name == name) {
+            let known: Vec<&str> = alert_parameters().iter().map(|known| known.name).collect();
+            return Err(invalid(
+                name,
+                format!("unknown parameter; use {}", known.join(", ")),
+            ));
+        }
+        if seen.contains(&name) {
+            return Err(invalid(name, "given twice; give it once"));
+        }
+        seen.push(name);
+        let value = value.trim();
+        match name {
+            "disposition" => {
+                filter.disposition = Some(match value {
+                    "triage" => Disposition::Triage,
+                    "incident" => Disposition::Incident,
+                    "ignored" => Disposition::Ignored,
+                    "heartbeat" => Disposition::Heartbeat,
+                    _ => {
+                        return Err(invalid(
+                            name,
+                            format!(
+                                "'{value}' is not a disposition; use one of {}",
+                                DISPOSITIONS.join(", ")
+                            ),
+                        ));
+                    }
+                });
+            }
+            "status" => {
+                if !ALERT_STATUSES.contains(&value) {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "'{value}' is not an alert status; use one of {}",
+                            ALERT_STATUSES.join(", ")
+                        ),
+                    ));
+                }
+                filter.status = Some(value.to_owned());
+            }
+            "incident" => {
+                let id: IncidentId = value
+                    .parse()
+                    .map_err(|message: String| invalid(name, message))?;
+                filter.incident = Some(id.to_string());
+            }
+            "limit" => {
+                filter.limit = Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|limit| (1..=ALERT_LIMIT.1).contains(limit))
+                        .ok_or_else(|| {
+                            invalid(
+                                name,
+                                format!(
+                                    "'{value}' is not a page size; use a whole number from 1 to {}",
+                                    ALERT_LIMIT.1
+                                ),
+                            )
+                        })?,
+                );
+            }
+            _ => unreachable!("every listed parameter is handled"),
+        }
     }
     Ok(filter)
 }

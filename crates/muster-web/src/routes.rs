@@ -14,8 +14,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::auth::{self, Guard};
 use crate::body::{
-    Audit, CommandOutcome, CreatedToken, Health, IncidentDetail, IncidentList, NewToken, PlanBody,
-    Ready, ReloadedPlan, Timeline, TokenList,
+    AlertAttachment, AlertDeclaration, AlertList, Audit, CommandOutcome, CreatedIntegrationKey,
+    CreatedToken, Health, IncidentDetail, IncidentList, IntegrationList, NewIntegrationKey,
+    NewToken, PlanBody, Ready, ReloadedPlan, Timeline, TokenList,
 };
 use crate::{BODY_LIMIT, handlers};
 
@@ -146,6 +147,38 @@ const TOKEN_NAME: Param = Param {
     name: "name",
     location: In::Path,
     description: "The token's name.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+const INTEGRATION_ID: Param = Param {
+    name: "id",
+    location: In::Path,
+    description: "The integration's id in the plan.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+const KEY_NAME: Param = Param {
+    name: "name",
+    location: In::Path,
+    description: "The key's name.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+const ALERT_INTEGRATION: Param = Param {
+    name: "integration",
+    location: In::Path,
+    description: "The id of the integration the alert came from.",
+    schema: schema::<String>,
+    comma_list: false,
+};
+
+const ALERT_KEY: Param = Param {
+    name: "key",
+    location: In::Path,
+    description: "The alert's key (percent-encode a `/` in it as `%2F`).",
     schema: schema::<String>,
     comma_list: false,
 };
@@ -517,8 +550,167 @@ fn table() -> Vec<Route> {
             handler: |filter| on(filter, handlers::revoke_token),
         },
     ];
+    table.extend(integration_routes());
+    table.extend(alert_routes());
     table.extend(intake_routes());
     table
+}
+
+/// The plan's integrations and the keys made for them through the API.
+fn integration_routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::Get,
+            path: "/api/integrations",
+            operation: "listIntegrations",
+            tag: "intake",
+            summary: "List the plan's integrations and their keys",
+            description: "Each integration of the running plan with its type, rate limit, whether its plan key (`key_env`) is set, and the keys made for it through the API (names and dates; secrets are never stored or shown).",
+            role: Some(Role::Viewer),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "Every integration of the plan.",
+                schema: Some(schema::<IntegrationList>),
+            },
+            failures: &[],
+            handler: |filter| on(filter, handlers::integrations),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/integrations/{id}/keys",
+            operation: "createIntegrationKey",
+            tag: "intake",
+            summary: "Make a key for an integration",
+            description: "The key works beside the plan's key for as long as the integration is in the plan and the key is not revoked. The secret is in the response and shown this once.",
+            role: Some(Role::Admin),
+            parameters: &[INTEGRATION_ID],
+            body: Some(schema::<NewIntegrationKey>),
+            reply: Reply {
+                status: 201,
+                description: "The key was made.",
+                schema: Some(schema::<CreatedIntegrationKey>),
+            },
+            failures: &[
+                (
+                    404,
+                    "The plan has no such integration (`unknown-integration`; the message lists them).",
+                ),
+                (
+                    409,
+                    "The integration has a live key of that name (`integration-key-exists`).",
+                ),
+                (
+                    422,
+                    "The name is empty, over 64 characters or has other characters than letters, digits, `-`, `_`, `.` and `@` (`invalid-key-name`).",
+                ),
+            ],
+            handler: |filter| on(filter, handlers::create_integration_key),
+        },
+        Route {
+            method: Method::Delete,
+            path: "/api/integrations/{id}/keys/{name}",
+            operation: "revokeIntegrationKey",
+            tag: "intake",
+            summary: "Revoke an integration key",
+            description: "The key is refused from the next request on, on every instance; it stays listed as revoked and its name may be given to a new key.",
+            role: Some(Role::Admin),
+            parameters: &[INTEGRATION_ID, KEY_NAME],
+            body: None,
+            reply: Reply {
+                status: 204,
+                description: "The key is revoked.",
+                schema: None,
+            },
+            failures: &[(
+                404,
+                "The plan has no such integration (`unknown-integration`), or it has no live key of that name (`unknown-integration-key`).",
+            )],
+            handler: |filter| on(filter, handlers::revoke_integration_key),
+        },
+    ]
+}
+
+/// Alerts as processed, and the triage of those a route held for a person to look at.
+fn alert_routes() -> Vec<Route> {
+    const TRIAGE_FAILURES: &[(u16, &str)] = &[
+        (
+            404,
+            "There is no such alert (`unknown-alert`), or no such incident (`unknown-incident`).",
+        ),
+        (
+            409,
+            "The alert is not held in triage, e.g. it is part of an incident already (`not-in-triage`), or the incident is finished (`incident-finished`); nothing was changed.",
+        ),
+        (
+            422,
+            "The plan's rules refuse the declaration (e.g. `unknown-reference`, `missing-severity`).",
+        ),
+        (
+            503,
+            "Too many writers on the incident at once (`busy`); retry after `Retry-After` seconds.",
+        ),
+    ];
+    vec![
+        Route {
+            method: Method::Get,
+            path: "/api/alerts",
+            operation: "listAlerts",
+            tag: "alerts",
+            summary: "List alerts",
+            description: "Each alert (by integration and key) after its latest notification, most recently seen first. Every parameter narrows the list; an unknown parameter or a bad value is refused (`invalid-query`).",
+            role: Some(Role::Viewer),
+            parameters: crate::query::alert_parameters(),
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The matching alerts.",
+                schema: Some(schema::<AlertList>),
+            },
+            failures: &[(
+                400,
+                "An unknown parameter or a bad value (`invalid-query`).",
+            )],
+            handler: |filter| on(filter, handlers::list_alerts),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/alerts/{integration}/{key}/declare",
+            operation: "declareFromAlert",
+            tag: "alerts",
+            summary: "Declare an incident from a triaged alert",
+            description: "The incident's title is the alert's summary; the body qualifies it (`severity`, or `urgent` and `important`, `category`, `scenario`; `{}` for the scenario-less defaults). The declaration, the alert's `alerts_attached` event and the alert leaving triage are one transaction; a repeat finds the alert part of the incident and changes nothing.",
+            role: Some(Role::Responder),
+            parameters: &[ALERT_INTEGRATION, ALERT_KEY],
+            body: Some(schema::<AlertDeclaration>),
+            reply: Reply {
+                status: 201,
+                description: "The incident was declared; `Location` names it.",
+                schema: Some(schema::<CommandOutcome>),
+            },
+            failures: TRIAGE_FAILURES,
+            handler: |filter| on(filter, handlers::declare_alert),
+        },
+        Route {
+            method: Method::Post,
+            path: "/api/alerts/{integration}/{key}/attach",
+            operation: "attachAlert",
+            tag: "alerts",
+            summary: "Attach a triaged alert to an open incident",
+            description: "Appends an `alerts_attached` event to the incident and takes the alert out of triage, in one transaction; a repeat finds the alert part of the incident and changes nothing.",
+            role: Some(Role::Responder),
+            parameters: &[ALERT_INTEGRATION, ALERT_KEY],
+            body: Some(schema::<AlertAttachment>),
+            reply: Reply {
+                status: 200,
+                description: "The alert is part of the incident.",
+                schema: Some(schema::<CommandOutcome>),
+            },
+            failures: TRIAGE_FAILURES,
+            handler: |filter| on(filter, handlers::attach_alert),
+        },
+    ]
 }
 
 const ACK_TOKEN: Param = Param {

@@ -6,9 +6,15 @@ use std::path::Path;
 use muster_core::access::Role;
 use muster_core::incident::{EventKind, Incident, Link, Status, chain};
 use muster_core::plan::{CategoryId, DecisionId, PersonId, RoleId, SeverityId};
-use muster_store::{AnyStore, Head, IncidentFilter, Store, StoreError, TokenRecord};
+use muster_store::{
+    AlertFilter, AlertUpdate, AnyStore, Disposition, Effects, Head, IncidentFilter,
+    IntegrationKeyRecord, Store, StoreError, TakenAlert, TokenRecord, Work,
+};
 
 use crate::fixtures::Fixture;
+pub use crate::intake::{
+    accepted_alerts_are_stored_once_in_order, alert_state_follows_the_latest_event,
+};
 use crate::timeline::{Declaration, Timeline, at, day, incident};
 
 fn ids(incidents: &[Incident]) -> Vec<String> {
@@ -886,4 +892,185 @@ pub async fn any_store_opens_by_url(fixture: &impl Fixture) {
     let by_url = AnyStore::open(&url).await.unwrap();
     assert_eq!(by_url.backend(), "sqlite");
     assert_eq!(by_url.events(&timeline.id).await.unwrap(), timeline.events);
+}
+
+pub async fn integration_keys(fixture: &impl Fixture) {
+    let store = fixture.store();
+    let key = |integration: &str, name: &str, hour| IntegrationKeyRecord {
+        integration: integration.to_owned(),
+        name: name.to_owned(),
+        created_at: at(2025, 3, 1, hour),
+        revoked_at: None,
+    };
+    let (old, new, other, spare) = (
+        "a".repeat(64),
+        "b".repeat(64),
+        "c".repeat(64),
+        "d".repeat(64),
+    );
+    let primary = key("prometheus", "primary", 9);
+    store.create_integration_key(&primary, &old).await.unwrap();
+    // Names are per integration.
+    let elsewhere = key("grafana", "primary", 9);
+    store
+        .create_integration_key(&elsewhere, &other)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.integration_of_key(&old).await.unwrap().as_deref(),
+        Some("prometheus")
+    );
+    assert_eq!(
+        store.integration_of_key(&other).await.unwrap().as_deref(),
+        Some("grafana")
+    );
+    assert_eq!(store.integration_of_key(&spare).await.unwrap(), None);
+
+    // A second live key of the same name is refused and nothing of it is kept.
+    match store
+        .create_integration_key(&key("prometheus", "primary", 10), &spare)
+        .await
+    {
+        Err(StoreError::IntegrationKeyNameTaken { integration, name }) => {
+            assert_eq!(
+                (integration.as_str(), name.as_str()),
+                ("prometheus", "primary")
+            );
+        }
+        other => panic!("expected the name to be taken, got {other:?}"),
+    }
+    assert_eq!(store.integration_of_key(&spare).await.unwrap(), None);
+    assert_eq!(
+        store.integration_keys("prometheus").await.unwrap(),
+        std::slice::from_ref(&primary)
+    );
+
+    // Revoked: refused at once, still listed, and its name may be used again.
+    let revoked_at = at(2025, 3, 2, 9);
+    assert!(
+        store
+            .revoke_integration_key("prometheus", "primary", revoked_at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_integration_key("prometheus", "primary", revoked_at)
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+    assert!(
+        !store
+            .revoke_integration_key("prometheus", "nobody", revoked_at)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.integration_of_key(&old).await.unwrap(), None);
+    assert_eq!(
+        store.integration_of_key(&other).await.unwrap().as_deref(),
+        Some("grafana"),
+        "the same name of another integration stays"
+    );
+    let again = key("prometheus", "primary", 11);
+    store.create_integration_key(&again, &new).await.unwrap();
+    assert_eq!(
+        store.integration_of_key(&new).await.unwrap().as_deref(),
+        Some("prometheus")
+    );
+    let ci = key("prometheus", "ci", 12);
+    store.create_integration_key(&ci, &spare).await.unwrap();
+    assert_eq!(
+        store.integration_keys("prometheus").await.unwrap(),
+        [
+            ci,
+            IntegrationKeyRecord {
+                revoked_at: Some(revoked_at),
+                ..primary
+            },
+            again,
+        ]
+    );
+    assert!(store.integration_keys("nothing").await.unwrap().is_empty());
+}
+
+fn alert_update(key: &str, disposition: Disposition, seq: i64) -> AlertUpdate {
+    AlertUpdate {
+        integration: "prometheus".to_owned(),
+        key: key.to_owned(),
+        status: "firing".to_owned(),
+        summary: format!("{key} is failing"),
+        severity: None,
+        route: "default".to_owned(),
+        group: key.to_owned(),
+        disposition,
+        incident: None,
+        seen_at: at(2025, 3, 1, 9),
+        seq,
+        labels: "{}".to_owned(),
+    }
+}
+
+pub async fn triaged_alerts_are_taken_once(fixture: &impl Fixture) {
+    let store = fixture.store();
+    store
+        .record_alerts(
+            &[
+                alert_update("held", Disposition::Triage, 1),
+                alert_update("quiet", Disposition::Ignored, 2),
+            ],
+            "test",
+            2,
+        )
+        .await
+        .unwrap();
+    let id = incident(2025, 3, 1, 1);
+    let take = |key: &str| Effects {
+        take_alert: Some(TakenAlert {
+            integration: "prometheus".to_owned(),
+            key: key.to_owned(),
+            incident: id.to_string(),
+        }),
+        ..Effects::default()
+    };
+    let one = |key: &str| AlertFilter {
+        integration: Some("prometheus".to_owned()),
+        key: Some(key.to_owned()),
+        ..AlertFilter::default()
+    };
+
+    // Taken with the declaration that appends the incident, in one transaction.
+    let timeline = Timeline::declare(&id, at(2025, 3, 1, 10), "P1");
+    store
+        .append_with(&timeline.events, &timeline.state(), &take("held"), 0)
+        .await
+        .unwrap();
+    let held = store.alerts(&one("held")).await.unwrap();
+    assert_eq!(held[0].disposition, Disposition::Incident);
+    assert_eq!(held[0].incident.as_deref(), Some(id.to_string().as_str()));
+
+    // Taken again, or an alert that was never in triage: refused, and nothing else is kept.
+    let mut more = timeline.clone();
+    more.note(at(2025, 3, 1, 11), "a second attach");
+    for key in ["held", "quiet", "missing"] {
+        match store
+            .append_with(&more.events[1..], &more.state(), &take(key), 0)
+            .await
+        {
+            Err(StoreError::NotInTriage {
+                integration,
+                key: refused,
+            }) => {
+                assert_eq!(
+                    (integration.as_str(), refused.as_str()),
+                    ("prometheus", key)
+                );
+            }
+            other => panic!("expected {key} to be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(store.events(&id).await.unwrap(), timeline.events);
+    let quiet = store.alerts(&one("quiet")).await.unwrap();
+    assert_eq!(quiet[0].disposition, Disposition::Ignored);
+    assert_eq!(quiet[0].incident, None);
 }

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use muster_store::{PostgresStore, SqliteStore, Store, testing};
+use muster_store::{PostgresStore, SqliteStore, Store, Work, testing};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use tempfile::TempDir;
 
 /// What the cases need from a backend besides its store.
 pub trait Fixture: Sync {
-    type Store: Store + Clone + 'static;
+    type Store: Store + Work + Clone + 'static;
 
     fn store(&self) -> &Self::Store;
 

@@ -6,6 +6,7 @@
 
 mod cases;
 mod fixtures;
+mod intake;
 mod timeline;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests for each named case in `cases`.
@@ -45,7 +46,11 @@ conformance!(
     tokens,
     raw_events_are_the_stored_bytes,
     reopening_keeps_everything,
+    accepted_alerts_are_stored_once_in_order,
+    alert_state_follows_the_latest_event,
     any_store_opens_by_url,
+    integration_keys,
+    triaged_alerts_are_taken_once,
 );
 
 mod sqlite_only {

@@ -145,7 +145,9 @@ async fn every_documented_operation_is_served_with_its_role() {
         let concrete = path
             .replace("{id}", &id)
             .replace("{name}", "spare")
-            .replace("{token}", "not-a-signed-link");
+            .replace("{token}", "not-a-signed-link")
+            .replace("{integration}", "prometheus")
+            .replace("{key}", "no-such-alert");
         assert!(
             !concrete.contains('{'),
             "{path} has a parameter this test does not fill"

@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod alerts;
 mod documentation;
 mod errors;
 mod incidents;
 mod intake;
+mod integrations;
 mod oncall;
 mod plan;
 mod tokens;

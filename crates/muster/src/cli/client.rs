@@ -1,7 +1,10 @@
 //! The CLI's side of the JSON API: where the server is, which token to send, and errors a person
 //! can act on (server not running, token refused, command rejected and why).
 
-use anyhow::{Result, anyhow};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -74,6 +77,11 @@ impl Client {
         self.send(request).await
     }
 
+    pub async fn delete(&self, path: &str) -> Result<Value, CallError> {
+        let request = self.http.delete(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, CallError> {
         let response = request
             .bearer_auth(self.token.trim())
@@ -116,5 +124,69 @@ impl Client {
             "cannot reach the Muster server at {}: {cause}; is `muster serve` running there? (set MUSTER_URL or --url)",
             self.base
         ))
+    }
+}
+
+/// One path segment, percent-encoded: an alert key may hold `/`, `?`, `#` or spaces.
+pub fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// Makes one call and prints its answer: the server's JSON with `--json`, else `human` of it.
+/// Exit 1 when the server refuses, 2 when it cannot be reached or fails.
+pub fn run_call<F>(
+    server: &ServerArgs,
+    call: impl AsyncFnOnce(&Client) -> Result<Value, CallError>,
+    human: F,
+) -> Result<ExitCode>
+where
+    F: FnOnce(&Value) -> String,
+{
+    let client = Client::new(server)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match runtime.block_on(call(&client)) {
+        Ok(body) => {
+            if server.json {
+                println!("{}", serde_json::to_string_pretty(&body)?);
+            } else {
+                print!("{}", human(&body));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CallError::Refused(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(CallError::Unavailable(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(crate::cli::EXIT_USAGE))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn segments_keep_unreserved_characters_only() {
+        assert_eq!(segment("a3c1f0b2d4e5f607"), "a3c1f0b2d4e5f607");
+        assert_eq!(
+            segment("mainnet/oracle/ETH-USD"),
+            "mainnet%2Foracle%2FETH-USD"
+        );
+        assert_eq!(segment("a b?c#d%"), "a%20b%3Fc%23d%25");
+        assert_eq!(segment("é"), "%C3%A9");
     }
 }

@@ -377,7 +377,7 @@ async fn call(client: &Client, command: &IncidentCommand) -> Result<Value, CallE
     }
 }
 
-fn text(value: &Value) -> String {
+pub(crate) fn text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(text) => text.clone(),
@@ -385,7 +385,7 @@ fn text(value: &Value) -> String {
     }
 }
 
-fn time(value: &Value) -> String {
+pub(crate) fn time(value: &Value) -> String {
     value.as_i64().map(table::time).unwrap_or_default()
 }
 
@@ -417,7 +417,7 @@ fn incident_rows(incidents: &[Value]) -> String {
     )
 }
 
-fn describe(incident: &Value) -> String {
+pub(crate) fn describe(incident: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -500,7 +500,7 @@ fn checklist(items: &[Value]) -> String {
     out
 }
 
-fn event_line(event: &Value) -> String {
+pub(crate) fn event_line(event: &Value) -> String {
     let kind = &event["kind"];
     let mut details: Vec<String> = kind
         .as_object()

@@ -2,8 +2,10 @@
 //! process exit code; errors are reported once, here.
 
 mod admin;
+mod alert;
 mod client;
 mod incident;
+mod integration;
 mod oncall;
 mod plan;
 mod serve;
@@ -35,6 +37,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Work incidents through a running server (its address and a token from flags or the environment).
     Incident(incident::IncidentArgs),
+    /// Alerts as processed, and triage: declare from or attach a held alert (through a server).
+    Alert(alert::AlertArgs),
+    /// The plan's integrations and the keys senders use (through a server).
+    Integration(integration::IntegrationArgs),
     /// Manage API tokens, directly in the database.
     #[command(subcommand)]
     Token(admin::TokenCommand),
@@ -54,6 +60,8 @@ pub fn run() -> ExitCode {
         Command::Oncall(command) => oncall::run(command),
         Command::Serve(args) => serve::run(&args),
         Command::Incident(args) => incident::run(&args),
+        Command::Alert(args) => alert::run(&args),
+        Command::Integration(args) => integration::run(&args),
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),
     };

@@ -6,3 +6,4 @@ mod oncall;
 mod plan;
 mod serve;
 mod support;
+mod triage;
