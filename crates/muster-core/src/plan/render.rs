@@ -700,6 +700,13 @@ impl<'p> Document<'p> {
         if !used_by.is_empty() {
             self.paragraph(&format!("**Used by**: {}.", escape(&used_by.join(", "))));
         }
+        if !policy.via.is_empty() {
+            let via: Vec<&str> = policy.via.iter().map(ChannelId::as_str).collect();
+            self.paragraph(&format!(
+                "**People are paged through**: {}.",
+                escape(&via.join(", "))
+            ));
+        }
         let levels: Vec<String> = policy
             .levels
             .iter()
@@ -1763,6 +1770,7 @@ fn channel_where(channel: &Channel) -> String {
             room_id,
             ..
         } => format!("room {} on {}", one_line(room_id), one_line(homeserver)),
+        Channel::Email { to, .. } if to.is_empty() => "each paged person's own address".to_owned(),
         Channel::Email { to, .. } => join_lines(to, ", "),
         Channel::Webhook { url, .. } => one_line(url),
         Channel::StatusPage {} => "the public status page".to_owned(),
