@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
-use muster_core::incident::Millis;
+use muster_core::incident::{IncidentId, Millis};
 use muster_core::plan::PersonId;
 use muster_store::Work;
 
@@ -30,7 +30,7 @@ pub enum LinkError {
 /// What a valid link stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckLink {
-    pub incident: String,
+    pub incident: IncidentId,
     pub person: PersonId,
     pub expires_at: Millis,
 }
@@ -95,7 +95,7 @@ impl Engine {
             return Err(EngineError::Forbidden(LinkError::Expired.to_string()));
         }
         Ok(AckLink {
-            incident: incident.to_owned(),
+            incident: incident.parse().map_err(|_| forged())?,
             person: PersonId(person.to_owned()),
             expires_at,
         })
@@ -107,10 +107,6 @@ impl Engine {
     /// incident acknowledged and is refused (`already-acknowledged`); nothing changes.
     pub async fn acknowledge_by_link(&self, token: &str) -> Result<crate::Outcome, EngineError> {
         let link = self.check_ack_link(token).await?;
-        let id: muster_core::incident::IncidentId = link
-            .incident
-            .parse()
-            .map_err(|_| EngineError::Forbidden(LinkError::Forged.to_string()))?;
         let principal = crate::Principal {
             name: format!("ack-link:{}", link.person),
             role: muster_core::access::Role::Responder,
@@ -118,7 +114,7 @@ impl Engine {
         };
         self.execute(
             &principal,
-            &id,
+            &link.incident,
             &muster_core::incident::Command::Acknowledge {
                 person: Some(link.person),
             },

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use muster_core::access::Role;
 use muster_core::alert::{Alert, AlertAction, Routing, heartbeat, route};
 use muster_core::incident::escalation::HEARTBEAT;
-use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis, Rejection};
+use muster_core::incident::{AttachedAlert, Command, EventKind, IncidentId, Millis};
 use muster_core::plan::{CategoryId, RouteAction, ScenarioId, SeverityId};
 use muster_store::{
     AlertFilter, AlertRecord, AlertUpdate, Disposition, Effects, NewTimer, Store, StoreError,
@@ -123,10 +123,6 @@ fn attached_record(alert: &AlertRecord) -> EventKind {
     }
 }
 
-fn rejected(code: &'static str, message: String) -> EngineError {
-    EngineError::Rejected(Rejection { code, message })
-}
-
 /// Why an alert cannot be taken from triage, in its current state.
 fn not_in_triage(alert: &AlertRecord) -> EngineError {
     let what = format!("alert {} of {}", alert.key, alert.integration);
@@ -141,7 +137,7 @@ fn not_in_triage(alert: &AlertRecord) -> EngineError {
             alert.route
         ),
     };
-    rejected("not-in-triage", message)
+    EngineError::rejected("not-in-triage", message)
 }
 
 impl Engine {
@@ -150,7 +146,12 @@ impl Engine {
         Ok(self.store.alerts(filter).await?)
     }
 
-    async fn alert(&self, integration: &str, key: &str) -> Result<AlertRecord, EngineError> {
+    /// One alert's processed state, if it has any.
+    async fn stored_alert(
+        &self,
+        integration: &str,
+        key: &str,
+    ) -> Result<Option<AlertRecord>, StoreError> {
         let found = self
             .store
             .alerts(&AlertFilter {
@@ -160,8 +161,12 @@ impl Engine {
                 ..AlertFilter::default()
             })
             .await?;
-        found.into_iter().next().ok_or_else(|| {
-            rejected(
+        Ok(found.into_iter().next())
+    }
+
+    async fn alert(&self, integration: &str, key: &str) -> Result<AlertRecord, EngineError> {
+        self.stored_alert(integration, key).await?.ok_or_else(|| {
+            EngineError::rejected(
                 "unknown-alert",
                 format!(
                     "there is no alert '{key}' of integration '{integration}'; list the alerts in triage with GET /api/alerts?disposition=triage"
@@ -266,7 +271,7 @@ impl Engine {
         let recorded = self
             .record(incident, &principal.actor(), |_, state, _| {
                 if !state.status.is_open() {
-                    return Err(rejected(
+                    return Err(EngineError::rejected(
                         "incident-finished",
                         format!(
                             "{} is {}; reopen it first, or declare a new incident from the alert",
@@ -317,7 +322,7 @@ impl Engine {
         let mut heartbeats = Effects::default();
         let mut groups: BTreeMap<String, Vec<Item>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
-        // Labels and summaries of this batch's alerts, for the resolves that follow them.
+        // Labels and summaries of this batch's triggers, for the resolves that follow them.
         let mut known: HashMap<(String, String), (BTreeMap<String, String>, String)> =
             HashMap::new();
         for event in &stored {
@@ -329,11 +334,12 @@ impl Engine {
                 }
             };
             let id = (alert.integration.clone(), alert.key.clone());
-            if alert.action != AlertAction::Trigger {
+            if alert.action == AlertAction::Trigger {
+                known.insert(id, (alert.labels.clone(), alert.summary.clone()));
+            } else if alert.labels.keys().all(|name| name == "integration") {
                 self.complete_from_trigger(&mut alert, known.get(&id))
                     .await?;
             }
-            known.insert(id, (alert.labels.clone(), alert.summary.clone()));
             let routing = route(plan, &alert);
             let item = Item {
                 seq: event.seq,
@@ -397,11 +403,10 @@ impl Engine {
         Ok(stored.len())
     }
 
-    /// Fills in an acknowledge or resolve from the alert it names: a PagerDuty `resolve` may
-    /// carry nothing but its `dedup_key`, and Alertmanager's resolved notifications may differ
-    /// in labels that are not part of the alert's identity. The labels the alert was triggered
-    /// with (overlaid with any the event brings) and its summary, when the event has none, route
-    /// it to the same group, so it reaches the incident it belongs to.
+    /// Fills in an acknowledge or resolve that carries no labels from the alert it names: a
+    /// PagerDuty `acknowledge` or `resolve` may carry nothing but its `dedup_key`. The labels the
+    /// alert was triggered with, and its summary, route it to the same group, so it reaches the
+    /// incident it belongs to. (Alertmanager's resolves carry the alert's labels and need none.)
     async fn complete_from_trigger(
         &self,
         alert: &mut Alert,
@@ -410,16 +415,7 @@ impl Engine {
         let (labels, summary) = if let Some((labels, summary)) = in_batch {
             (labels.clone(), summary.clone())
         } else {
-            let stored = self
-                .store
-                .alerts(&AlertFilter {
-                    integration: Some(alert.integration.clone()),
-                    key: Some(alert.key.clone()),
-                    limit: Some(1),
-                    ..AlertFilter::default()
-                })
-                .await?;
-            let Some(stored) = stored.into_iter().next() else {
+            let Some(stored) = self.stored_alert(&alert.integration, &alert.key).await? else {
                 return Ok(());
             };
             let labels: BTreeMap<String, String> =

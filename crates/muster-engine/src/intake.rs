@@ -109,13 +109,19 @@ impl Engine {
             .iter()
             .filter(|integration| integration.kind == kind)
             .find(|integration| {
-                integration
-                    .key_env
-                    .as_deref()
-                    .and_then(|name| (self.options.secrets)(name))
-                    .is_some_and(|secret| !secret.is_empty() && same_secret(&secret, key))
+                self.plan_key(integration)
+                    .is_some_and(|secret| same_secret(&secret, key))
             })
             .cloned()
+    }
+
+    /// The secret the plan's `key_env` of this integration names, when it is set.
+    pub(crate) fn plan_key(&self, integration: &Integration) -> Option<String> {
+        integration
+            .key_env
+            .as_deref()
+            .and_then(|name| (self.options.secrets)(name))
+            .filter(|secret| !secret.is_empty())
     }
 
     /// The integration of this kind whose key is `key`: a plan key (compared in constant time),
@@ -144,9 +150,8 @@ impl Engine {
         Ok(self
             .plan()
             .plan
-            .integrations
-            .iter()
-            .find(|integration| integration.id.as_str() == id && integration.kind == kind)
+            .integration(&id)
+            .filter(|integration| integration.kind == kind)
             .cloned())
     }
 

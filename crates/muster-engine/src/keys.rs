@@ -3,7 +3,6 @@
 //! `key_env` keys, for integrations of the running plan only.
 
 use muster_core::access::Role;
-use muster_core::incident::Rejection;
 use muster_core::plan::{Integration, Plan};
 use muster_store::{IntegrationKeyRecord, StoreError, Work};
 
@@ -20,45 +19,38 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-fn rejected(code: &'static str, message: String) -> EngineError {
-    EngineError::Rejected(Rejection { code, message })
-}
-
 /// The plan's integration `id`, or a refusal that lists the plan's integrations.
 pub(crate) fn plan_integration<'a>(
     plan: &'a Plan,
     id: &str,
 ) -> Result<&'a Integration, EngineError> {
-    plan.integrations
-        .iter()
-        .find(|integration| integration.id.as_str() == id)
-        .ok_or_else(|| {
-            let known: Vec<&str> = plan
-                .integrations
-                .iter()
-                .map(|integration| integration.id.as_str())
-                .collect();
-            let choice = if known.is_empty() {
-                "the plan has no integrations; add one under `integrations:`".to_owned()
-            } else {
-                format!("use one of {}", known.join(", "))
-            };
-            rejected(
-                "unknown-integration",
-                format!("the plan has no integration '{id}'; {choice}"),
-            )
-        })
+    plan.integration(id).ok_or_else(|| {
+        let known: Vec<&str> = plan
+            .integrations
+            .iter()
+            .map(|integration| integration.id.as_str())
+            .collect();
+        let choice = if known.is_empty() {
+            "the plan has no integrations; add one under `integrations:`".to_owned()
+        } else {
+            format!("use one of {}", known.join(", "))
+        };
+        EngineError::rejected(
+            "unknown-integration",
+            format!("the plan has no integration '{id}'; {choice}"),
+        )
+    })
 }
 
 fn check_name(name: &str) -> Result<(), EngineError> {
     if name.is_empty() {
-        return Err(rejected(
+        return Err(EngineError::rejected(
             "invalid-key-name",
             "give the key a name, e.g. 'alertmanager-eu'".to_owned(),
         ));
     }
     if name.chars().count() > MAX_KEY_NAME {
-        return Err(rejected(
+        return Err(EngineError::rejected(
             "invalid-key-name",
             format!("the key name is over {MAX_KEY_NAME} characters; use a shorter one"),
         ));
@@ -67,7 +59,7 @@ fn check_name(name: &str) -> Result<(), EngineError> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
     {
-        return Err(rejected(
+        return Err(EngineError::rejected(
             "invalid-key-name",
             format!("'{name}' is not a usable key name; use letters, digits, '-', '_', '.' or '@'"),
         ));
@@ -79,11 +71,7 @@ impl Engine {
     /// Whether the plan's `key_env` of this integration names a secret that is set.
     #[must_use]
     pub fn has_plan_key(&self, integration: &Integration) -> bool {
-        integration
-            .key_env
-            .as_deref()
-            .and_then(|name| (self.options.secrets)(name))
-            .is_some_and(|secret| !secret.is_empty())
+        self.plan_key(integration).is_some()
     }
 
     /// Makes a key for an integration of the running plan (admin only); the secret is in the
@@ -113,7 +101,10 @@ impl Engine {
         {
             Ok(()) => {}
             Err(error @ StoreError::IntegrationKeyNameTaken { .. }) => {
-                return Err(rejected("integration-key-exists", error.to_string()));
+                return Err(EngineError::rejected(
+                    "integration-key-exists",
+                    error.to_string(),
+                ));
             }
             Err(error) => return Err(error.into()),
         }
@@ -149,7 +140,7 @@ impl Engine {
             tracing::info!(integration = %integration.id, key = %name, by = %principal.name, "integration key revoked");
             Ok(())
         } else {
-            Err(rejected(
+            Err(EngineError::rejected(
                 "unknown-integration-key",
                 format!(
                     "integration {} has no live key named '{name}'; list its keys with GET /api/integrations",

@@ -66,6 +66,15 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// A refusal by the rules, with its code and a message that says what to do instead.
+    #[must_use]
+    pub fn rejected(code: &'static str, message: impl Into<String>) -> Self {
+        EngineError::Rejected(Rejection {
+            code,
+            message: message.into(),
+        })
+    }
+
     /// A stable kebab-case code for API clients.
     #[must_use]
     pub fn code(&self) -> &'static str {
@@ -259,10 +268,10 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         require(principal, Role::Responder)?;
         if !matches!(command, Command::Declare { .. }) {
-            return Err(EngineError::Rejected(Rejection {
-                code: "not-a-declaration",
-                message: "a new incident starts with a declare command".to_owned(),
-            }));
+            return Err(EngineError::rejected(
+                "not-a-declaration",
+                "a new incident starts with a declare command",
+            ));
         }
         let outcome = self
             .declare_as(
@@ -432,10 +441,10 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         require(principal, Role::Responder)?;
         if matches!(command, Command::Declare { .. }) {
-            return Err(EngineError::Rejected(Rejection {
-                code: "already-declared",
-                message: format!("{id} is already declared; declare a new incident instead"),
-            }));
+            return Err(EngineError::rejected(
+                "already-declared",
+                format!("{id} is already declared; declare a new incident instead"),
+            ));
         }
         principal.may_approve(command)?;
         // An acknowledgement without a name is the caller's own, when the token acts for someone.
@@ -457,10 +466,10 @@ impl Engine {
             })
             .await?;
         outcome.ok_or_else(|| {
-            EngineError::Rejected(Rejection {
-                code: "no-change",
-                message: format!("the command changes nothing about {id}"),
-            })
+            EngineError::rejected(
+                "no-change",
+                format!("the command changes nothing about {id}"),
+            )
         })
     }
 

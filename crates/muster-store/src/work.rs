@@ -66,6 +66,13 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    pub const ALL: [Disposition; 4] = [
+        Disposition::Triage,
+        Disposition::Incident,
+        Disposition::Ignored,
+        Disposition::Heartbeat,
+    ];
+
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -76,14 +83,12 @@ impl Disposition {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "incident" => Disposition::Incident,
-            "triage" => Disposition::Triage,
-            "ignored" => Disposition::Ignored,
-            "heartbeat" => Disposition::Heartbeat,
-            _ => return None,
-        })
+    /// The disposition written `text` (as [`Disposition::as_str`] writes it).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|disposition| disposition.as_str() == text)
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use muster_core::incident::IncidentId;
 use muster_engine::{Engine, EngineError};
 
 fn escape(text: &str) -> String {
@@ -52,12 +51,7 @@ pub(crate) async fn confirm(
         Ok(link) => link,
         Err(error) => return refused(&error),
     };
-    let Ok(id) = link.incident.parse::<IncidentId>() else {
-        return refused(&EngineError::Forbidden(
-            "this link is not one Muster made".to_owned(),
-        ));
-    };
-    let view = match engine.incident(&id).await {
+    let view = match engine.incident(&link.incident).await {
         Ok(view) => view,
         Err(error) => return refused(&error),
     };
@@ -71,7 +65,7 @@ pub(crate) async fn confirm(
             &format!(
                 "<p>{incident} was already acknowledged{at}; escalation has stopped. Nothing \
                  to do here.</p>",
-                incident = escape(&link.incident),
+                incident = escape(&link.incident.to_string()),
             ),
         );
     }
@@ -79,7 +73,7 @@ pub(crate) async fn confirm(
         "<p>Acknowledge <strong>{incident}</strong> as <strong>{person}</strong>? Escalation \
          stops once someone acknowledges.</p><form method=\"post\"><button type=\"submit\" \
          style=\"font-size:1.25rem;padding:.75rem 1.5rem\">Acknowledge</button></form>",
-        incident = escape(&link.incident),
+        incident = escape(&link.incident.to_string()),
         person = escape(link.person.as_str())
     );
     page(StatusCode::OK, "Acknowledge incident", &body)

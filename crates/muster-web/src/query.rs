@@ -125,20 +125,12 @@ pub(crate) fn filter(pairs: &[(String, String)], plan: &Plan) -> Result<Incident
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
         let name = name.as_str();
-        if !parameters().iter().any(|known| known.name == name) {
-            let known: Vec<&str> = parameters().iter().map(|known| known.name).collect();
-            return Err(invalid(
-                name,
-                format!("unknown parameter; use {}", known.join(", ")),
-            ));
-        }
-        if seen.contains(&name) {
-            return Err(invalid(
-                name,
-                "given twice; give it once (lists are comma-separated)",
-            ));
-        }
-        seen.push(name);
+        admit(
+            name,
+            parameters(),
+            &mut seen,
+            "given twice; give it once (lists are comma-separated)",
+        )?;
         let value = value.trim();
         match name {
             "status" => filter.status = list(name, value, Status::from_str)?,
@@ -242,11 +234,13 @@ pub(crate) fn alert_parameters() -> &'static [Param] {
     &PARAMETERS
 }
 
-const DISPOSITIONS: [&str; 4] = ["triage", "incident", "ignored", "heartbeat"];
+fn dispositions() -> [&'static str; 4] {
+    Disposition::ALL.map(Disposition::as_str)
+}
 const ALERT_STATUSES: [&str; 3] = ["firing", "acknowledged", "resolved"];
 
 fn disposition_schema(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({"type": "string", "enum": DISPOSITIONS})
+    schemars::json_schema!({"type": "string", "enum": dispositions()})
 }
 
 fn alert_status_schema(_: &mut SchemaGenerator) -> Schema {
@@ -262,6 +256,27 @@ fn alert_limit_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// Refuses a parameter that is not one of `known`, or that came before (`seen`).
+fn admit<'a>(
+    name: &'a str,
+    known: &[Param],
+    seen: &mut Vec<&'a str>,
+    twice: &str,
+) -> Result<(), ApiError> {
+    if !known.iter().any(|param| param.name == name) {
+        let names: Vec<&str> = known.iter().map(|param| param.name).collect();
+        return Err(invalid(
+            name,
+            format!("unknown parameter; use {}", names.join(", ")),
+        ));
+    }
+    if seen.contains(&name) {
+        return Err(invalid(name, twice));
+    }
+    seen.push(name);
+    Ok(())
+}
+
 /// Turns the query of `GET /api/alerts` into a filter.
 pub(crate) fn alert_filter(pairs: &[(String, String)]) -> Result<AlertFilter, ApiError> {
     let mut filter = AlertFilter {
@@ -271,35 +286,24 @@ pub(crate) fn alert_filter(pairs: &[(String, String)]) -> Result<AlertFilter, Ap
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
         let name = name.as_str();
-        if !alert_parameters().iter().any(|known| known.name == name) {
-            let known: Vec<&str> = alert_parameters().iter().map(|known| known.name).collect();
-            return Err(invalid(
-                name,
-                format!("unknown parameter; use {}", known.join(", ")),
-            ));
-        }
-        if seen.contains(&name) {
-            return Err(invalid(name, "given twice; give it once"));
-        }
-        seen.push(name);
+        admit(
+            name,
+            alert_parameters(),
+            &mut seen,
+            "given twice; give it once",
+        )?;
         let value = value.trim();
         match name {
             "disposition" => {
-                filter.disposition = Some(match value {
-                    "triage" => Disposition::Triage,
-                    "incident" => Disposition::Incident,
-                    "ignored" => Disposition::Ignored,
-                    "heartbeat" => Disposition::Heartbeat,
-                    _ => {
-                        return Err(invalid(
-                            name,
-                            format!(
-                                "'{value}' is not a disposition; use one of {}",
-                                DISPOSITIONS.join(", ")
-                            ),
-                        ));
-                    }
-                });
+                filter.disposition = Some(Disposition::parse(value).ok_or_else(|| {
+                    invalid(
+                        name,
+                        format!(
+                            "'{value}' is not a disposition; use one of {}",
+                            dispositions().join(", ")
+                        ),
+                    )
+                })?);
             }
             "status" => {
                 if !ALERT_STATUSES.contains(&value) {

@@ -1,11 +1,11 @@
 //! The CLI's side of the JSON API: where the server is, which token to send, and errors a person
 //! can act on (server not running, token refused, command rejected and why).
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -127,17 +127,16 @@ impl Client {
     }
 }
 
+/// Every byte but the unreserved ones (RFC 3986: letters, digits, `-`, `_`, `.`, `~`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// One path segment, percent-encoded: an alert key may hold `/`, `?`, `#` or spaces.
 pub fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// Makes one call and prints its answer: the server's JSON with `--json`, else `human` of it.

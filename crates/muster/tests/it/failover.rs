@@ -261,25 +261,8 @@ fn alert(name: &str, fingerprint: &str) -> String {
 
 /// Sends an Alertmanager notification to the server's intake; it must be accepted.
 fn post_alert(server: &Server, body: String) {
-    let url = format!("{}/intake/alertmanager", server.url);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let (status, answer) = runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(url)
-            .bearer_auth(ALERT_KEY)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("the intake answers");
-        let status = response.status();
-        (status, response.text().await.unwrap_or_default())
-    });
-    assert_eq!(status.as_u16(), 202, "{answer}");
+    let (status, answer) = server.post("/intake/alertmanager", ALERT_KEY, body);
+    assert_eq!(status, 202, "{answer}");
 }
 
 /// Waits until `list --open` shows an incident, and returns the first.

@@ -152,17 +152,51 @@ impl Server {
         ok(&muster(&args, &[])).trim().to_owned()
     }
 
+    /// Runs `muster ARGS` against this server with a token.
+    pub(crate) fn cli(&self, token: &str, args: &[&str]) -> Output {
+        muster(args, &[("MUSTER_URL", &self.url), ("MUSTER_TOKEN", token)])
+    }
+
+    /// `muster ARGS --json` against this server, which must succeed; its JSON.
+    pub(crate) fn cli_json(&self, token: &str, args: &[&str]) -> Value {
+        let mut full = args.to_vec();
+        full.push("--json");
+        serde_json::from_str(&ok(&self.cli(token, &full))).expect("--json prints JSON")
+    }
+
     /// Runs `muster incident …` against this server with a token.
     pub(crate) fn incident(&self, token: &str, args: &[&str]) -> Output {
         let mut full = vec!["incident"];
         full.extend(args);
-        muster(&full, &[("MUSTER_URL", &self.url), ("MUSTER_TOKEN", token)])
+        self.cli(token, &full)
     }
 
     pub(crate) fn json(&self, token: &str, args: &[&str]) -> Value {
-        let mut full = args.to_vec();
-        full.push("--json");
-        serde_json::from_str(&ok(&self.incident(token, &full))).expect("--json prints JSON")
+        let mut full = vec!["incident"];
+        full.extend(args);
+        self.cli_json(token, &full)
+    }
+
+    /// Posts a JSON body to `path` with a bearer key; the status and the answer's text.
+    pub(crate) fn post(&self, path: &str, key: &str, body: String) -> (u16, String) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let url = format!("{}{path}", self.url);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                let response = reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("the server answers");
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap_or_default())
+            })
     }
 }
 

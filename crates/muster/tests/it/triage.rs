@@ -4,23 +4,10 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::serve::{Server, muster, ok, stderr, stdout};
+use crate::serve::{Server, ok, stderr, stdout};
 use crate::support::wait_for;
-
-fn cli(server: &Server, token: &str, args: &[&str]) -> std::process::Output {
-    muster(
-        args,
-        &[("MUSTER_URL", &server.url), ("MUSTER_TOKEN", token)],
-    )
-}
-
-fn json_of(server: &Server, token: &str, args: &[&str]) -> Value {
-    let mut full = args.to_vec();
-    full.push("--json");
-    serde_json::from_str(&ok(&cli(server, token, &full))).expect("--json prints JSON")
-}
 
 /// Posts one firing Alertmanager alert with `key`; the HTTP status.
 fn post_alert(server: &Server, key: &str, fingerprint: &str) -> u16 {
@@ -36,23 +23,7 @@ fn post_alert(server: &Server, key: &str, fingerprint: &str) -> u16 {
             "fingerprint": fingerprint
         }]
     });
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = format!("{}/intake/alertmanager", server.url);
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            reqwest::Client::new()
-                .post(url)
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .expect("the server answers")
-                .status()
-                .as_u16()
-        })
+    server.post("/intake/alertmanager", key, body.to_string()).0
 }
 
 #[test]
@@ -72,27 +43,24 @@ fn keys_and_triage_through_the_cli() {
     let admin = server.token("admin", "admin", None);
     let responder = server.token("responder", "responder", None);
 
-    let listed = ok(&cli(&server, &responder, &["integration", "list"]));
+    let listed = ok(&server.cli(&responder, &["integration", "list"]));
     assert!(
         listed.contains("prometheus") && listed.contains("alertmanager"),
         "{listed}"
     );
 
     // Only an admin makes keys; the secret is printed once.
-    let refused = cli(
-        &server,
+    let refused = server.cli(
         &responder,
         &["integration", "key", "create", "prometheus", "--name", "ci"],
     );
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    let created = json_of(
-        &server,
+    let created = server.cli_json(
         &admin,
         &["integration", "key", "create", "prometheus", "--name", "ci"],
     );
     let secret = created["secret"].as_str().unwrap().to_owned();
-    let unknown = cli(
-        &server,
+    let unknown = server.cli(
         &admin,
         &["integration", "key", "create", "prometheos", "--name", "ci"],
     );
@@ -102,7 +70,7 @@ fn keys_and_triage_through_the_cli() {
         "{}",
         stderr(&unknown)
     );
-    let listed = ok(&cli(&server, &responder, &["integration", "list"]));
+    let listed = ok(&server.cli(&responder, &["integration", "list"]));
     assert!(
         listed.contains("ci") && !listed.contains(&secret),
         "{listed}"
@@ -111,21 +79,20 @@ fn keys_and_triage_through_the_cli() {
     // An alert no route matches waits in triage.
     assert_eq!(post_alert(&server, &secret, "00000000000000e1"), 202);
     let key = wait_for("the alert in triage", || {
-        let alerts = json_of(&server, &responder, &["alert", "list", "--triage"]);
+        let alerts = server.cli_json(&responder, &["alert", "list", "--triage"]);
         alerts["alerts"][0]["key"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| alerts.to_string())
     });
     assert_eq!(key, "00000000000000e1");
-    let table = ok(&cli(&server, &responder, &["alert", "list"]));
+    let table = ok(&server.cli(&responder, &["alert", "list"]));
     assert!(
         table.contains("Disk of node-1 is 95% full") && table.contains("triage"),
         "{table}"
     );
 
-    let declared = ok(&cli(
-        &server,
+    let declared = ok(&server.cli(
         &responder,
         &["alert", "declare", "prometheus", &key, "--severity", "P3"],
     ));
@@ -134,8 +101,7 @@ fn keys_and_triage_through_the_cli() {
         "{declared}"
     );
     assert!(declared.contains("alerts_attached"), "{declared}");
-    let again = cli(
-        &server,
+    let again = server.cli(
         &responder,
         &["alert", "declare", "prometheus", &key, "--severity", "P3"],
     );
@@ -145,24 +111,19 @@ fn keys_and_triage_through_the_cli() {
         "{}",
         stderr(&again)
     );
-    let part = json_of(
-        &server,
-        &responder,
-        &["alert", "list", "--status", "firing"],
-    );
+    let part = server.cli_json(&responder, &["alert", "list", "--status", "firing"]);
     assert_eq!(part["alerts"][0]["disposition"], "incident");
     let incident = part["alerts"][0]["incident"].as_str().unwrap().to_owned();
 
     // A second triaged alert joins that incident.
     assert_eq!(post_alert(&server, &secret, "00000000000000e2"), 202);
     wait_for("the second alert in triage", || {
-        let alerts = json_of(&server, &responder, &["alert", "list", "--triage"]);
+        let alerts = server.cli_json(&responder, &["alert", "list", "--triage"]);
         (alerts["alerts"][0]["key"] == "00000000000000e2")
             .then_some(())
             .ok_or_else(|| alerts.to_string())
     });
-    ok(&cli(
-        &server,
+    ok(&server.cli(
         &responder,
         &[
             "alert",
@@ -172,23 +133,17 @@ fn keys_and_triage_through_the_cli() {
             &incident,
         ],
     ));
-    let of_incident = json_of(
-        &server,
-        &responder,
-        &["alert", "list", "--incident", &incident],
-    );
+    let of_incident = server.cli_json(&responder, &["alert", "list", "--incident", &incident]);
     assert_eq!(of_incident["alerts"].as_array().unwrap().len(), 2);
 
     // Revoked, the key is refused.
-    let revoked = ok(&cli(
-        &server,
+    let revoked = ok(&server.cli(
         &admin,
         &["integration", "key", "revoke", "prometheus", "ci"],
     ));
     assert!(revoked.contains("Revoked"), "{revoked}");
     assert_eq!(post_alert(&server, &secret, "00000000000000e3"), 401);
-    let out = cli(
-        &server,
+    let out = server.cli(
         &admin,
         &["integration", "key", "revoke", "prometheus", "ci"],
     );
