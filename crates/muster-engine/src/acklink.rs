@@ -41,6 +41,10 @@ fn sign(key: &[u8], payload: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+fn form_payload(session_secret: &str) -> String {
+    format!("form:{}", crate::auth::secret_hash(session_secret))
+}
+
 impl Engine {
     async fn link_key(&self) -> Result<&[u8], EngineError> {
         let key = self
@@ -63,6 +67,29 @@ impl Engine {
             })
             .await?;
         Ok(key)
+    }
+
+    /// The anti-forgery token the web UI's forms carry for a signed-in session: an HMAC of the
+    /// session secret's hash under the key the instances share, so any instance can check it and
+    /// it is worthless without the session cookie it is bound to.
+    pub async fn form_token(&self, session_secret: &str) -> Result<String, EngineError> {
+        let key = self.link_key().await?;
+        Ok(URL_SAFE_NO_PAD.encode(sign(key, &form_payload(session_secret))))
+    }
+
+    /// Whether `token` is the form token of `session_secret` (compared in constant time).
+    pub async fn check_form_token(
+        &self,
+        session_secret: &str,
+        token: &str,
+    ) -> Result<bool, EngineError> {
+        let Ok(given) = URL_SAFE_NO_PAD.decode(token.trim()) else {
+            return Ok(false);
+        };
+        let mut mac =
+            HmacSha256::new_from_slice(self.link_key().await?).expect("HMAC takes any key length");
+        mac.update(form_payload(session_secret).as_bytes());
+        Ok(mac.verify_slice(&given).is_ok())
     }
 
     /// A link token acknowledging `incident` as `person`.

@@ -47,6 +47,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 /// How often a command is decided again after losing a race on the same incident.
 const MAX_ATTEMPTS: usize = 8;
 
+/// How many announced changes a slow live page may fall behind before it is told to re-read.
+const CHANGES_BUFFER: usize = 1024;
+
 /// Why the engine did not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -185,6 +188,8 @@ pub struct Engine {
     limits: Mutex<intake::Limits>,
     sender: OnceLock<Result<muster_notify::Sender, String>>,
     ack_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The incidents this instance has just appended events to, for live pages.
+    changed: tokio::sync::broadcast::Sender<IncidentId>,
 }
 
 impl Engine {
@@ -210,6 +215,7 @@ impl Engine {
             limits: Mutex::new(intake::Limits::default()),
             sender: OnceLock::new(),
             ack_key: tokio::sync::OnceCell::new(),
+            changed: tokio::sync::broadcast::channel(CHANGES_BUFFER).0,
         }
     }
 
@@ -226,6 +232,14 @@ impl Engine {
     #[must_use]
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// Announces each incident this instance appends events to, as it commits them. Events
+    /// written by another instance are not announced: a live page also re-reads now and then.
+    /// A receiver that falls behind gets `Lagged` and should re-read what it shows.
+    #[must_use]
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<IncidentId> {
+        self.changed.subscribe()
     }
 
     /// The plan in force now.
@@ -384,6 +398,8 @@ impl Engine {
         if !effects.schedule.is_empty() {
             self.wake.timers.notify_one();
         }
+        // Nobody listening is fine: live pages come and go.
+        let _ = self.changed.send(id.clone());
         Ok(Outcome { incident, events })
     }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use muster_core::access::Role;
 use muster_core::incident::{Event, Incident, IncidentId, Status};
-use muster_core::plan::PersonId;
+use muster_core::plan::{CategoryId, PersonId, SeverityId};
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Transaction, Type};
 
@@ -49,7 +49,7 @@ pub(crate) fn check_batch<'a>(
     Ok(last)
 }
 
-fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Database(format!("{what} {value} is too large")))
 }
 
@@ -123,6 +123,7 @@ where
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
     Ok(query
@@ -140,7 +141,10 @@ where
         .bind(state.declared_at)
         .bind(state.updated_at)
         .bind(to_i64(state.last_seq, "event")?)
-        .bind(last_hash))
+        .bind(last_hash)
+        .bind(state.detected_at)
+        .bind(state.acknowledged_at)
+        .bind(state.resolved_at))
 }
 
 /// Binds a token to an insert into `tokens`, in the column order
@@ -370,5 +374,36 @@ where
     Ok(IncidentPage {
         incidents,
         total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Decodes a row with the columns `severity, category, status, drill, declared_at, detected_at,
+/// acknowledged_at, resolved_at` of `incidents`.
+pub(crate) fn incident_times<R>(row: &R) -> Result<crate::IncidentTimes, StoreError>
+where
+    R: Row,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    &'static str: ColumnIndex<R>,
+{
+    let status: String = row.try_get("status")?;
+    let declared_at: i64 = row.try_get("declared_at")?;
+    Ok(crate::IncidentTimes {
+        severity: SeverityId(row.try_get("severity")?),
+        category: row.try_get::<Option<String>, _>("category")?.map(CategoryId),
+        status: status.parse().map_err(|reason| StoreError::Corrupt {
+            what: "an incident's status".to_owned(),
+            reason,
+        })?,
+        drill: row.try_get("drill")?,
+        declared_at,
+        detected_at: row
+            .try_get::<Option<i64>, _>("detected_at")?
+            .unwrap_or(declared_at),
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        resolved_at: row.try_get("resolved_at")?,
     })
 }

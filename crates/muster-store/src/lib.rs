@@ -176,6 +176,20 @@ pub struct IncidentPage {
     pub total: u64,
 }
 
+/// When an incident was declared, detected, acknowledged and resolved, with what dashboards
+/// and metrics group by: one narrow row per incident, read without decoding its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentTimes {
+    pub severity: SeverityId,
+    pub category: Option<CategoryId>,
+    pub status: Status,
+    pub drill: bool,
+    pub declared_at: Millis,
+    pub detected_at: Millis,
+    pub acknowledged_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+}
+
 /// A stored API token. The secret itself is never stored, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
@@ -267,6 +281,22 @@ pub trait Store: Send + Sync {
 
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The status page's material: every `update_published` event of the incidents still open
+    /// on the page or updated at or after `since`, oldest first. Nothing else is ever read for it.
+    fn published(
+        &self,
+        since: Millis,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// The times of the incidents declared in `[from, until)`, oldest first; drills only when
+    /// `drills` is true.
+    fn incident_times(
+        &self,
+        from: Millis,
+        until: Millis,
+        drills: bool,
+    ) -> impl Future<Output = Result<Vec<IncidentTimes>, StoreError>> + Send;
 }
 
 /// The engine's durable work queues: accepted alerts and their processed state, timers,
@@ -534,6 +564,19 @@ impl Store for AnyStore {
 
     async fn list(&self, filter: &IncidentFilter) -> Result<IncidentPage, StoreError> {
         dispatch!(self, store => store.list(filter))
+    }
+
+    async fn published(&self, since: Millis) -> Result<Vec<Event>, StoreError> {
+        dispatch!(self, store => store.published(since))
+    }
+
+    async fn incident_times(
+        &self,
+        from: Millis,
+        until: Millis,
+        drills: bool,
+    ) -> Result<Vec<IncidentTimes>, StoreError> {
+        dispatch!(self, store => store.incident_times(from, until, drills))
     }
 
     async fn create_token(

@@ -66,13 +66,16 @@ impl Store for PostgresStore {
         common::bind_incident(
             sqlx::query(
                 "INSERT INTO incidents \
-                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash, \
+                      detected_at, acknowledged_at, resolved_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (id) DO UPDATE SET \
                      title = excluded.title, status = excluded.status, severity = excluded.severity, \
                      category = excluded.category, drill = excluded.drill, \
                      declared_at = excluded.declared_at, updated_at = excluded.updated_at, \
-                     last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+                     last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
+                     detected_at = excluded.detected_at, acknowledged_at = excluded.acknowledged_at, \
+                     resolved_at = excluded.resolved_at",
             ),
             &id,
             state,
@@ -99,6 +102,7 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        Self::write_published(&mut tx, &id, events).await?;
         Self::write_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(())
@@ -214,6 +218,19 @@ impl Store for PostgresStore {
                 .execute(&self.pool)
                 .await?;
         Ok(revoked.rows_affected() > 0)
+    }
+
+    async fn published(&self, since: Millis) -> Result<Vec<Event>, StoreError> {
+        self.published_since(since).await
+    }
+
+    async fn incident_times(
+        &self,
+        from: Millis,
+        until: Millis,
+        drills: bool,
+    ) -> Result<Vec<crate::IncidentTimes>, StoreError> {
+        self.times_between(from, until, drills).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -117,13 +117,16 @@ impl Store for SqliteStore {
         common::bind_incident(
             sqlx::query(
                 "INSERT INTO incidents \
-                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash, \
+                      detected_at, acknowledged_at, resolved_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET \
                      title = excluded.title, status = excluded.status, severity = excluded.severity, \
                      category = excluded.category, drill = excluded.drill, \
                      declared_at = excluded.declared_at, updated_at = excluded.updated_at, \
-                     last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+                     last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
+                     detected_at = excluded.detected_at, acknowledged_at = excluded.acknowledged_at, \
+                     resolved_at = excluded.resolved_at",
             ),
             &id,
             state,
@@ -150,6 +153,7 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        Self::write_published(&mut tx, &id, events).await?;
         Self::write_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(())
@@ -265,6 +269,19 @@ impl Store for SqliteStore {
                 .execute(&self.writer)
                 .await?;
         Ok(revoked.rows_affected() > 0)
+    }
+
+    async fn published(&self, since: Millis) -> Result<Vec<Event>, StoreError> {
+        self.published_since(since).await
+    }
+
+    async fn incident_times(
+        &self,
+        from: Millis,
+        until: Millis,
+        drills: bool,
+    ) -> Result<Vec<crate::IncidentTimes>, StoreError> {
+        self.times_between(from, until, drills).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -318,6 +318,92 @@ macro_rules! work_queries {
                 }
             }
 
+            /// Indexes the status-page updates among `events` inside an append's transaction.
+            pub(crate) async fn write_published(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                events: &[muster_core::incident::Event],
+            ) -> Result<(), StoreError> {
+                for event in events {
+                    let muster_core::incident::EventKind::UpdatePublished { state, .. } = &event.kind
+                    else {
+                        continue;
+                    };
+                    sqlx::query(Self::sql(
+                        "INSERT INTO public_incidents (incident, state, first_at, last_at) \
+                         VALUES (?, ?, ?, ?) \
+                         ON CONFLICT (incident) DO UPDATE SET \
+                             state = excluded.state, last_at = excluded.last_at",
+                    ))
+                    .bind(id)
+                    .bind(state.as_str())
+                    .bind(event.at)
+                    .bind(event.at)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(Self::sql(
+                        "INSERT INTO public_updates (incident, seq) VALUES (?, ?)",
+                    ))
+                    .bind(id)
+                    .bind($crate::common::to_i64(event.seq, "event")?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Every status-page update of the incidents still open there or updated since
+            /// `since`, oldest first.
+            pub(crate) async fn published_since(
+                &self,
+                since: muster_core::incident::Millis,
+            ) -> Result<Vec<muster_core::incident::Event>, StoreError> {
+                let rows = sqlx::query(Self::sql(
+                    "SELECT e.incident, e.seq, e.at, e.actor, e.body, e.hash \
+                     FROM public_incidents p \
+                     JOIN public_updates u ON u.incident = p.incident \
+                     JOIN events e ON e.incident = u.incident AND e.seq = u.seq \
+                     WHERE p.last_at >= ? OR p.state <> 'resolved' \
+                     ORDER BY e.at, e.incident, e.seq",
+                ))
+                .bind(since)
+                .fetch_all(&self.$reader)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let raw = $crate::common::raw_event(row)?;
+                        raw.decode().map_err(|reason| StoreError::Corrupt {
+                            what: format!("{} event {}", raw.incident, raw.seq),
+                            reason,
+                        })
+                    })
+                    .collect()
+            }
+
+            /// The times of every incident declared in `[from, until)`, drills included only
+            /// when asked, oldest first.
+            pub(crate) async fn times_between(
+                &self,
+                from: muster_core::incident::Millis,
+                until: muster_core::incident::Millis,
+                drills: bool,
+            ) -> Result<Vec<$crate::IncidentTimes>, StoreError> {
+                let rows = sqlx::query(Self::sql(
+                    "SELECT severity, category, status, drill, declared_at, detected_at, \
+                         acknowledged_at, resolved_at \
+                     FROM incidents WHERE declared_at >= ? AND declared_at < ? \
+                         AND (drill = ? OR drill = ?) \
+                     ORDER BY declared_at",
+                ))
+                .bind(from)
+                .bind(until)
+                .bind(false)
+                .bind(drills)
+                .fetch_all(&self.$reader)
+                .await?;
+                rows.iter().map($crate::common::incident_times).collect()
+            }
+
             /// Writes `effects` inside an open transaction.
             pub(crate) async fn write_effects(
                 tx: &mut sqlx::Transaction<'static, $db>,

@@ -21,6 +21,7 @@ mod oncall;
 mod openapi;
 mod query;
 mod routes;
+mod ui;
 
 use std::sync::Arc;
 

@@ -881,6 +881,7 @@ pub(crate) fn build(engine: Arc<Engine>) -> Router {
         router = router.route(route.path, endpoint);
     }
     router
+        .merge(crate::ui::router())
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

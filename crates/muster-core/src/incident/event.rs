@@ -8,7 +8,9 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::plan::{CategoryId, DecisionId, PersonId, RoleId, RunbookId, ScenarioId, SeverityId};
+use crate::plan::{
+    CategoryId, ComponentId, DecisionId, PersonId, RoleId, RunbookId, ScenarioId, SeverityId,
+};
 
 /// Milliseconds since the Unix epoch, the one time representation stored and hashed.
 pub type Millis = i64;
@@ -155,6 +157,130 @@ impl FromStr for Status {
     }
 }
 
+/// The four states an incident shows on the public status page (seed 002).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicState {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl PublicState {
+    pub const ALL: [PublicState; 4] = [
+        PublicState::Investigating,
+        PublicState::Identified,
+        PublicState::Monitoring,
+        PublicState::Resolved,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicState::Investigating => "investigating",
+            PublicState::Identified => "identified",
+            PublicState::Monitoring => "monitoring",
+            PublicState::Resolved => "resolved",
+        }
+    }
+
+    /// As the status page shows it, e.g. `Investigating`.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            PublicState::Investigating => "Investigating",
+            PublicState::Identified => "Identified",
+            PublicState::Monitoring => "Monitoring",
+            PublicState::Resolved => "Resolved",
+        }
+    }
+}
+
+impl fmt::Display for PublicState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PublicState {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        PublicState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!(
+                    "'{text}' is not a status-page state; use one of investigating, identified, monitoring, resolved"
+                )
+            })
+    }
+}
+
+/// How badly a public incident affects the components it names, worst last.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    #[default]
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl Impact {
+    pub const ALL: [Impact; 3] = [Impact::Degraded, Impact::PartialOutage, Impact::MajorOutage];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Degraded => "degraded",
+            Impact::PartialOutage => "partial_outage",
+            Impact::MajorOutage => "major_outage",
+        }
+    }
+
+    /// As the status page shows it, e.g. `Partial outage`.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Impact::Degraded => "Degraded performance",
+            Impact::PartialOutage => "Partial outage",
+            Impact::MajorOutage => "Major outage",
+        }
+    }
+}
+
+impl FromStr for Impact {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Impact::ALL
+            .into_iter()
+            .find(|impact| impact.as_str() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!(
+                    "'{text}' is not an impact; use one of degraded, partial_outage, major_outage"
+                )
+            })
+    }
+}
+
 /// One thing that happened to an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -292,6 +418,18 @@ pub enum EventKind {
     Reopened {
         reason: String,
     },
+    /// An update published to the public status page. Only these events are ever shown there.
+    UpdatePublished {
+        state: PublicState,
+        /// The incident's title as the public sees it.
+        title: String,
+        message: String,
+        /// Status-page components affected, from the plan's `status_page`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        components: Vec<ComponentId>,
+        #[serde(default)]
+        impact: Impact,
+    },
     Closed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
@@ -323,7 +461,148 @@ impl EventKind {
             EventKind::UpdateDue { .. } => "update_due",
             EventKind::Notified { .. } => "notified",
             EventKind::Reopened { .. } => "reopened",
+            EventKind::UpdatePublished { .. } => "update_published",
             EventKind::Closed { .. } => "closed",
+        }
+    }
+}
+
+impl EventKind {
+    /// What happened, in one line of plain text, as timelines show it (the actor and time are
+    /// shown beside it, not in it).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        fn or_none(text: Option<&String>) -> String {
+            text.map(|text| format!(": {text}")).unwrap_or_default()
+        }
+        match self {
+            EventKind::Declared {
+                title,
+                severity,
+                category,
+                drill,
+                ..
+            } => format!(
+                "Declared {}{severity}{}: {title}",
+                if *drill { "drill " } else { "" },
+                category
+                    .as_ref()
+                    .map(|category| format!(" ({category})"))
+                    .unwrap_or_default()
+            ),
+            EventKind::SeverityChanged { from, to, reason } => {
+                format!("Severity {from} \u{2192} {to}: {reason}")
+            }
+            EventKind::CategoryChanged { from, to, reason } => format!(
+                "Category {} \u{2192} {to}: {reason}",
+                from.as_ref().map_or("none", |from| from.as_str())
+            ),
+            EventKind::StatusChanged { from, to, note } => {
+                format!("Status {from} \u{2192} {to}{}", or_none(note.as_ref()))
+            }
+            EventKind::Acknowledged { person } => match person {
+                Some(person) => format!("Acknowledged by {person}"),
+                None => "Acknowledged".to_owned(),
+            },
+            EventKind::RoleAssigned {
+                role,
+                person,
+                previous,
+            } => match previous {
+                Some(previous) => format!("{role}: {person} (was {previous})"),
+                None => format!("{role}: {person}"),
+            },
+            EventKind::NoteAdded { text } => format!("Note: {text}"),
+            EventKind::StepCompleted { step, note, .. } => {
+                format!("Step {step} done{}", or_none(note.as_ref()))
+            }
+            EventKind::DecisionRequested { decision, reason } => {
+                format!("Decision {decision} requested{}", or_none(reason.as_ref()))
+            }
+            EventKind::ApprovalGiven {
+                decision,
+                approver,
+                comment,
+                signature,
+                ..
+            } => format!(
+                "{approver} approved {decision}{}{}",
+                if signature.is_some() { " (signed)" } else { "" },
+                or_none(comment.as_ref())
+            ),
+            EventKind::TagAdded { tag } => format!("Tagged {tag}"),
+            EventKind::AlertLinked { alert } => format!("Alert linked: {alert}"),
+            EventKind::Resolved { summary } => format!("Resolved: {summary}"),
+            EventKind::AlertsAttached { alerts, more, .. } => {
+                let mut text = format!(
+                    "{} alert{} attached",
+                    alerts.len() as u64 + more,
+                    if alerts.len() as u64 + more == 1 { "" } else { "s" }
+                );
+                if let Some(first) = alerts.first() {
+                    text.push_str(&format!(": {}", first.summary));
+                }
+                text
+            }
+            EventKind::AlertsResolved { count } => {
+                format!("All {count} attached alerts resolved at the source")
+            }
+            EventKind::Escalated {
+                policy,
+                level,
+                round,
+                people,
+                ..
+            } => {
+                let people: Vec<&str> = people.iter().map(PersonId::as_str).collect();
+                format!(
+                    "Paged level {level}{} of {policy}: {}",
+                    if *round > 1 {
+                        format!(" (round {round})")
+                    } else {
+                        String::new()
+                    },
+                    if people.is_empty() {
+                        "nobody reachable".to_owned()
+                    } else {
+                        people.join(", ")
+                    }
+                )
+            }
+            EventKind::AckOverdue { sla } => format!("Not acknowledged within {sla}"),
+            EventKind::UpdateDue { every } => format!("Update due (every {every})"),
+            EventKind::Notified {
+                channel,
+                destination,
+                outcome,
+                attempt,
+                detail,
+                folded,
+                ..
+            } => {
+                let what = match outcome {
+                    NotifyOutcome::Sent => "Sent",
+                    NotifyOutcome::Retrying => "Retrying",
+                    NotifyOutcome::Failed => "Failed to send",
+                    NotifyOutcome::Folded => "Bundled",
+                };
+                let mut text = format!("{what} via {channel} to {destination}");
+                if *attempt > 1 {
+                    text.push_str(&format!(" (attempt {attempt})"));
+                }
+                if *folded > 0 {
+                    text.push_str(&format!(" with {folded} more folded in"));
+                }
+                text + &or_none(detail.as_ref())
+            }
+            EventKind::Reopened { reason } => format!("Reopened: {reason}"),
+            EventKind::UpdatePublished {
+                state,
+                title,
+                message,
+                ..
+            } => format!("Status page: {} \u{2014} {title}: {message}", state.title()),
+            EventKind::Closed { note } => format!("Closed{}", or_none(note.as_ref())),
         }
     }
 }

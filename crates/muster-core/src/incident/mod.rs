@@ -9,5 +9,7 @@ pub mod signature;
 pub mod state;
 
 pub use chain::Link;
-pub use event::{AttachedAlert, Event, EventKind, IncidentId, Millis, NotifyOutcome, Status};
+pub use event::{
+    AttachedAlert, Event, EventKind, Impact, IncidentId, Millis, NotifyOutcome, PublicState, Status,
+};
 pub use state::{Command, Incident, Rejection, decide, qualify};

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::incident::event::{Event, EventKind, IncidentId, Millis, Status};
+use crate::incident::event::{Event, EventKind, Impact, IncidentId, Millis, PublicState, Status};
 use crate::incident::signature;
 use crate::plan::structure::did_you_mean;
 use crate::plan::{
-    CategoryId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId, SeverityId,
+    CategoryId, ComponentId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId,
+    SeverityId,
 };
 
 /// Approvals gathered for one decision.
@@ -56,6 +57,12 @@ pub struct Incident {
     /// The last escalation level paged (1-based) and its round, if any.
     #[serde(default)]
     pub escalation: Option<(u32, u32)>,
+    /// Where the incident stands on the public status page, if it was ever published there.
+    #[serde(default)]
+    pub public_state: Option<PublicState>,
+    /// The title the status page shows.
+    #[serde(default)]
+    pub public_title: Option<String>,
     pub last_seq: u64,
     pub updated_at: Millis,
 }
@@ -109,6 +116,8 @@ impl Incident {
                 alert_count: 0,
                 alerts_through: 0,
                 escalation: None,
+                public_state: None,
+                public_title: None,
                 last_seq: event.seq,
                 updated_at: at,
             });
@@ -184,6 +193,10 @@ impl Incident {
                 incident.status = Status::Investigating;
                 incident.resolved_at = None;
                 incident.closed_at = None;
+            }
+            EventKind::UpdatePublished { state, title, .. } => {
+                incident.public_state = Some(*state);
+                incident.public_title = Some(title.clone());
             }
             EventKind::Closed { .. } => {
                 incident.status = Status::Closed;
@@ -293,6 +306,18 @@ pub enum Command {
     },
     Reopen {
         reason: String,
+    },
+    /// Publishes an update to the public status page.
+    PublishUpdate {
+        state: PublicState,
+        message: String,
+        /// The public title; defaults to the one published before, then to the incident's.
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        components: Vec<ComponentId>,
+        #[serde(default)]
+        impact: Impact,
     },
     Close {
         #[serde(default)]
@@ -461,6 +486,7 @@ pub fn decide(
             | Command::Reopen { .. }
             | Command::Close { .. }
             | Command::AddTag { .. }
+            | Command::PublishUpdate { .. }
     );
     if !open && !allowed_when_finished {
         return reject(
@@ -653,6 +679,21 @@ pub fn decide(
                 reason: required_text(reason, "the reason for reopening")?,
             }
         }
+        Command::PublishUpdate {
+            state,
+            message,
+            title,
+            components,
+            impact,
+        } => publish(
+            plan,
+            incident,
+            *state,
+            message,
+            title.as_deref(),
+            components,
+            *impact,
+        )?,
         Command::Close { note } => {
             if incident.status != Status::Resolved {
                 return reject(
@@ -669,6 +710,60 @@ pub fn decide(
         }
     };
     Ok(vec![event])
+}
+
+/// A public update: only for real incidents, only to components the plan's status page has.
+fn publish(
+    plan: &Plan,
+    incident: &Incident,
+    state: PublicState,
+    message: &str,
+    title: Option<&str>,
+    components: &[ComponentId],
+    impact: Impact,
+) -> Result<EventKind, Rejection> {
+    if incident.drill {
+        return reject(
+            "drill",
+            format!(
+                "{} is a drill; drills are never published to the status page",
+                incident.id
+            ),
+        );
+    }
+    let Some(page) = &plan.status_page else {
+        return reject(
+            "no-status-page",
+            "the plan has no status_page; add one (title and components) to publish updates",
+        );
+    };
+    let mut named: Vec<ComponentId> = Vec::new();
+    for component in components {
+        if !page.components.iter().any(|known| &known.id == component) {
+            return Err(unknown(
+                "status-page component",
+                component.as_str(),
+                page.components.iter().map(|c| c.id.to_string()),
+            ));
+        }
+        if !named.contains(component) {
+            named.push(component.clone());
+        }
+    }
+    let title = match title.map(str::trim).filter(|title| !title.is_empty()) {
+        Some(title) => title.to_owned(),
+        None => incident
+            .public_title
+            .clone()
+            .unwrap_or_else(|| incident.title.clone()),
+    };
+    Ok(EventKind::UpdatePublished {
+        state,
+        title,
+        message: required_text(message, "the public message")?,
+        components: named,
+        impact,
+    })
 }
 
 fn approve(

@@ -14,14 +14,18 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod alerts;
+mod browser;
 mod documentation;
 mod errors;
 mod incidents;
 mod intake;
 mod integrations;
 mod oncall;
+mod pages;
 mod plan;
+mod status;
 mod tokens;
+mod ui;
 
 /// A running server with a token of each role.
 struct Server {
