@@ -3,12 +3,13 @@
 //! Incidents are declared through the engine (so every one has a real, verifiable chain), spread
 //! over the year before now, with the plan's severities in turn; nine in ten are resolved, the rest
 //! acknowledged. The ids of the incidents left open are printed, one per line, for load
-//! generators to write to.
+//! generators to write to. When the plan has a status page, one incident in 500 is published
+//! there (an investigating update, then a resolved one for those that are resolved).
 
 use std::sync::Arc;
 
 use muster_core::access::Role;
-use muster_core::incident::Command;
+use muster_core::incident::{Command, Impact, PublicState};
 use muster_engine::{Engine, ManualClock, Principal, RunningPlan, plan_files};
 use muster_store::AnyStore;
 
@@ -23,6 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_, loaded) = plan_files::load(std::path::Path::new(plan_path), now)?;
     let plan = loaded.clean_plan().cloned().ok_or("the plan has errors")?;
     let severities: Vec<String> = plan.severities.iter().map(|s| s.id.to_string()).collect();
+    let components: Vec<_> = plan
+        .status_page
+        .iter()
+        .flat_map(|page| page.components.iter().map(|c| c.id.clone()))
+        .collect();
     let start = now.as_millisecond() - 365 * 86_400_000;
     let step = 365 * 86_400_000 / i64::from(count.max(1));
     let clock = Arc::new(ManualClock::new(start));
@@ -62,6 +68,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         };
         let outcome = engine.declare(&principal, &declare).await?;
+        let published = !components.is_empty() && n % 500 == 0 && n % 20 != 0;
+        let publish = |state: PublicState| Command::PublishUpdate {
+            state,
+            message: format!("Seeded update {n}: {}", state.title()),
+            title: None,
+            components: vec![components[n as usize % components.len()].clone()],
+            impact: Impact::PartialOutage,
+        };
+        if published {
+            engine
+                .execute(
+                    &principal,
+                    &outcome.incident.id,
+                    &publish(PublicState::Investigating),
+                )
+                .await?;
+        }
         if n % 10 == 0 {
             // Open incidents of a long history have been acknowledged: no escalation pending.
             engine
@@ -82,6 +105,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     },
                 )
                 .await?;
+            if published {
+                engine
+                    .execute(
+                        &principal,
+                        &outcome.incident.id,
+                        &publish(PublicState::Resolved),
+                    )
+                    .await?;
+            }
         }
         if n % 10_000 == 0 {
             eprintln!("seeded {n} of {count}");

@@ -242,6 +242,12 @@ impl Engine {
         self.changed.subscribe()
     }
 
+    /// How many receivers of [`Engine::changes`] are alive (live pages open now).
+    #[must_use]
+    pub fn change_listeners(&self) -> usize {
+        self.changed.receiver_count()
+    }
+
     /// The plan in force now.
     #[must_use]
     pub fn plan(&self) -> Arc<RunningPlan> {

@@ -393,7 +393,9 @@ where
     let declared_at: i64 = row.try_get("declared_at")?;
     Ok(crate::IncidentTimes {
         severity: SeverityId(row.try_get("severity")?),
-        category: row.try_get::<Option<String>, _>("category")?.map(CategoryId),
+        category: row
+            .try_get::<Option<String>, _>("category")?
+            .map(CategoryId),
         status: status.parse().map_err(|reason| StoreError::Corrupt {
             what: "an incident's status".to_owned(),
             reason,

@@ -47,8 +47,15 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, database = engine.store().backend(), "serving the API");
     }
-    axum::serve(listener, router(engine))
-        .with_graceful_shutdown(shutdown)
+    // Live pages hold their connections open; they are told to end when shutdown begins, so
+    // the graceful shutdown does not wait for browsers to go away.
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let app = router(engine).layer(axum::Extension(ui::Closing(closed)));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = closing.send(true);
+        })
         .await
 }
 

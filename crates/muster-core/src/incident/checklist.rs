@@ -17,6 +17,11 @@ pub struct ChecklistItem {
     /// Time budget from declaration, e.g. `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<String>,
+    /// When the time budget runs out: declaration plus `within`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +40,12 @@ impl ChecklistItem {
     #[must_use]
     pub fn blocked(&self) -> bool {
         self.done_at.is_none() && self.approvals.is_some_and(|quorum| !quorum.met())
+    }
+
+    /// Not done and past its time budget at `now`.
+    #[must_use]
+    pub fn overdue(&self, now: Millis) -> bool {
+        self.done_at.is_none() && self.due_at.is_some_and(|due| now > due)
     }
 }
 
@@ -70,6 +81,10 @@ pub fn checklist(plan: &Plan, incident: &Incident) -> Vec<ChecklistItem> {
                 step: step.id.clone(),
                 title: step.title.clone(),
                 within: step.within.as_ref().map(ToString::to_string),
+                due_at: step
+                    .within
+                    .map(|within| incident.declared_at + within.as_millis()),
+                details: step.details.clone(),
                 command: step.command.clone(),
                 owner: step.owner.as_ref().map(ToString::to_string),
                 decision: step.decision.clone(),

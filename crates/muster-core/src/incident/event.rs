@@ -2,7 +2,7 @@
 //! incident's state is a fold over them (`state.rs`) and each stored event is chained to the one
 //! before it by a hash (`chain.rs`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use schemars::JsonSchema;
@@ -537,10 +537,14 @@ impl EventKind {
                 let mut text = format!(
                     "{} alert{} attached",
                     alerts.len() as u64 + more,
-                    if alerts.len() as u64 + more == 1 { "" } else { "s" }
+                    if alerts.len() as u64 + more == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
                 );
                 if let Some(first) = alerts.first() {
-                    text.push_str(&format!(": {}", first.summary));
+                    let _ = write!(text, ": {}", first.summary);
                 }
                 text
             }
@@ -588,10 +592,10 @@ impl EventKind {
                 };
                 let mut text = format!("{what} via {channel} to {destination}");
                 if *attempt > 1 {
-                    text.push_str(&format!(" (attempt {attempt})"));
+                    let _ = write!(text, " (attempt {attempt})");
                 }
                 if *folded > 0 {
-                    text.push_str(&format!(" with {folded} more folded in"));
+                    let _ = write!(text, " with {folded} more folded in");
                 }
                 text + &or_none(detail.as_ref())
             }

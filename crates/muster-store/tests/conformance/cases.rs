@@ -15,6 +15,9 @@ use crate::fixtures::Fixture;
 pub use crate::intake::{
     accepted_alerts_are_stored_once_in_order, alert_state_follows_the_latest_event,
 };
+pub use crate::public::{
+    incident_times_are_read_without_the_state, only_published_updates_reach_the_status_page,
+};
 use crate::timeline::{Declaration, Timeline, at, day, incident};
 
 fn ids(incidents: &[Incident]) -> Vec<String> {

@@ -7,6 +7,7 @@
 mod cases;
 mod fixtures;
 mod intake;
+mod public;
 mod timeline;
 
 /// Generates `sqlite::<case>` and `postgres::<case>` tests for each named case in `cases`.
@@ -51,6 +52,8 @@ conformance!(
     any_store_opens_by_url,
     integration_keys,
     triaged_alerts_are_taken_once,
+    only_published_updates_reach_the_status_page,
+    incident_times_are_read_without_the_state,
 );
 
 mod sqlite_only {

@@ -6,6 +6,7 @@
 //! key the instances share); a form without it, with another session's, or sent from another
 //! origin is refused before anything in it is read.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use askama::Template;
@@ -72,10 +73,7 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// Where to send someone who is not signed in: the sign-in page, coming back here after.
 fn to_login(parts: &Parts) -> Response {
-    let back = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |path| path.as_str());
+    let back = parts.uri.path_and_query().map_or("/", |path| path.as_str());
     let next: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
@@ -83,10 +81,7 @@ fn to_login(parts: &Parts) -> Response {
 impl FromRequestParts<Arc<Engine>> for Session {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        engine: &Arc<Engine>,
-    ) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, engine: &Arc<Engine>) -> Result<Self, Response> {
         let Some(secret) = cookie(&parts.headers, COOKIE).filter(|secret| !secret.is_empty())
         else {
             return Err(to_login(parts));
@@ -244,12 +239,7 @@ fn secure(engine: &Engine) -> &'static str {
     }
 }
 
-fn login_page(
-    engine: &Engine,
-    status: StatusCode,
-    next: &str,
-    problem: Option<&str>,
-) -> Response {
+fn login_page(engine: &Engine, status: StatusCode, next: &str, problem: Option<&str>) -> Response {
     let mut nonce = [0u8; 18];
     if getrandom::fill(&mut nonce).is_err() {
         return error_page(
@@ -259,7 +249,10 @@ fn login_page(
             "The server has no randomness for the sign-in form; see its log.",
         );
     }
-    let form_token: String = nonce.iter().map(|byte| format!("{byte:02x}")).collect();
+    let form_token = nonce.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
     let running = engine.plan();
     let mut response = render(&LoginPage {
         organization: &running.plan.organization.name,
@@ -382,8 +375,16 @@ mod tests {
 
     #[test]
     fn follows_only_local_paths_after_sign_in() {
-        assert_eq!(local_path(Some("/incidents?status=triage")), "/incidents?status=triage");
-        for outside in ["https://evil.example/", "//evil.example", "/\\evil.example", ""] {
+        assert_eq!(
+            local_path(Some("/incidents?status=triage")),
+            "/incidents?status=triage"
+        );
+        for outside in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+        ] {
             assert_eq!(local_path(Some(outside)), "/", "{outside}");
         }
     }
@@ -391,14 +392,20 @@ mod tests {
     #[test]
     fn origin_must_name_the_host_posted_to() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_static("muster.example:8080"));
+        headers.insert(
+            header::HOST,
+            HeaderValue::from_static("muster.example:8080"),
+        );
         assert!(same_origin(&headers));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://muster.example:8080"),
         );
         assert!(same_origin(&headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&headers));
         headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&headers));

@@ -221,6 +221,54 @@ impl Server {
         .await
     }
 
+    /// Fetches a page of the web UI, signed in with `token` (`None`: not signed in). Redirects
+    /// are not followed, so a redirect to the sign-in page can be seen.
+    async fn page(&self, path: &str, token: Option<&str>) -> Page {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut request = client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("cookie", format!("muster_session={token}"));
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    /// The anti-forgery token the forms of `token`'s session carry.
+    async fn form_token(&self, token: &str) -> String {
+        self.engine.form_token(token).await.unwrap()
+    }
+
+    /// Submits a web UI form as a browser on this site would: signed in with `token`, with the
+    /// session's anti-forgery token added to `fields`.
+    async fn submit(&self, path: &str, token: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.form_token(token).await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.submit_raw(path, Some(token), &all).await
+    }
+
+    /// Submits exactly `fields` (no anti-forgery token added), from this site's origin.
+    async fn submit_raw(&self, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Page {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = client
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("origin", &self.base)
+            .body(body);
+        if let Some(token) = token {
+            request = request.header("cookie", format!("muster_session={token}"));
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
     /// Declares an incident of `scenario`; returns its id.
     async fn declare(&self, title: &str, scenario: &str) -> String {
         let answer = self
@@ -255,6 +303,35 @@ impl Server {
         let answer = self.get("/api/incidents", &self.viewer).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body["total"].as_u64().unwrap()
+    }
+}
+
+/// A web UI answer: status, headers and the body as text.
+#[derive(Debug)]
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    async fn from(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Where a redirect points.
+    fn location(&self) -> &str {
+        self.headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
     }
 }
 

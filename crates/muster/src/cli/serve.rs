@@ -125,6 +125,9 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             redact(&args.database.url),
             args.plan.display()
         );
+        eprintln!(
+            "web UI at http://{address}/ (sign in with a token from `muster token create`); public status page at http://{address}/status"
+        );
         tracing::info!(%address, backend, "serving");
         muster_web::serve(engine, listener, shutdown_signal()).await?;
         let _ = stop.send(true);
