@@ -8,13 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use muster_engine::{Engine, EngineError};
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::ui::escape;
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(

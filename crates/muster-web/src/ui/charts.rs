@@ -12,6 +12,8 @@
 
 use std::fmt::Write as _;
 
+use crate::ui::escape;
+
 /// Drawing area, in SVG user units; the element scales to its container.
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
@@ -59,22 +61,6 @@ pub(crate) struct Line {
     pub name: String,
     pub class: String,
     pub values: Vec<Option<f64>>,
-}
-
-/// Escapes text for SVG (XML) content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&#34;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
 }
 
 /// A number as a chart label: whole numbers without decimals, others with one.

@@ -44,6 +44,22 @@ fn severity_class(plan: &Plan, severity: &SeverityId) -> String {
     format!("sev-{rank}")
 }
 
+/// The plan's severities as a form offers them: id, and "P0 — Critical".
+fn severity_choices(plan: &Plan) -> Vec<(String, String)> {
+    plan.severities
+        .iter()
+        .map(|s| (s.id.to_string(), format!("{} — {}", s.id, s.name)))
+        .collect()
+}
+
+/// The plan's categories as a form offers them: id and name.
+fn category_choices(plan: &Plan) -> Vec<(String, String)> {
+    plan.categories
+        .iter()
+        .map(|c| (c.id.to_string(), c.name.clone()))
+        .collect()
+}
+
 fn person_name(plan: &Plan, person: &PersonId) -> String {
     plan.person(person.as_str())
         .map_or_else(|| person.to_string(), |known| known.name.clone())
@@ -272,11 +288,7 @@ pub(crate) async fn list(
         filters,
         statuses: Status::ALL.iter().map(|status| status.as_str()).collect(),
         severities: plan.severities.iter().map(|s| s.id.to_string()).collect(),
-        categories: plan
-            .categories
-            .iter()
-            .map(|c| (c.id.to_string(), c.name.clone()))
-            .collect(),
+        categories: category_choices(plan),
         previous,
         next,
     });
@@ -318,16 +330,8 @@ fn declare_page(
             .iter()
             .map(|s| (s.id.to_string(), format!("{} ({})", s.title, s.severity)))
             .collect(),
-        severities: plan
-            .severities
-            .iter()
-            .map(|s| (s.id.to_string(), format!("{} — {}", s.id, s.name)))
-            .collect(),
-        categories: plan
-            .categories
-            .iter()
-            .map(|c| (c.id.to_string(), c.name.clone()))
-            .collect(),
+        severities: severity_choices(plan),
+        categories: category_choices(plan),
         title,
         summary,
     });
@@ -804,16 +808,8 @@ pub(crate) async fn page(
             .map(|p| (p.id.to_string(), p.name.clone()))
             .collect(),
         on_call,
-        severities: plan
-            .severities
-            .iter()
-            .map(|s| (s.id.to_string(), format!("{} — {}", s.id, s.name)))
-            .collect(),
-        categories: plan
-            .categories
-            .iter()
-            .map(|c| (c.id.to_string(), c.name.clone()))
-            .collect(),
+        severities: severity_choices(plan),
+        categories: category_choices(plan),
         statuses: [
             Status::Investigating,
             Status::Identified,

@@ -164,6 +164,23 @@ pub(crate) fn refused(chrome: Option<&Chrome>, error: &EngineError) -> Response 
     error_page(status, chrome, title, &message)
 }
 
+/// Escapes text for HTML or SVG (XML) content and attribute values, for the markup this crate
+/// writes itself (charts, the acknowledge page); templates escape on their own.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&#34;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
 /// After a form: back to a page (303, so a reload does not post again).
 pub(crate) fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
