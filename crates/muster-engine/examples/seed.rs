@@ -2,8 +2,8 @@
 //!
 //! Incidents are declared through the engine (so every one has a real, verifiable chain), spread
 //! over the year before now, with the plan's severities in turn; nine in ten are resolved, the rest
-//! acknowledged. The ids of the incidents left open are printed, one per line, for load
-//! generators to write to. When the plan has a status page, one incident in 500 is published
+//! acknowledged (`MUSTER_SEED_OPEN_EVERY=N` leaves one in N open instead of one in ten). The ids of the incidents left open are printed, one per line, for load
+//! generators to write to. When the plan has a status page, one incident in 250 is published
 //! there (an investigating update, then a resolved one for those that are resolved).
 
 use std::sync::Arc;
@@ -20,6 +20,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: seed DATABASE PLAN COUNT".into());
     };
     let count: u32 = count.parse()?;
+    let open_every: u32 = std::env::var("MUSTER_SEED_OPEN_EVERY")
+        .ok()
+        .map(|every| every.parse())
+        .transpose()?
+        .unwrap_or(10)
+        .max(1);
     let now = jiff::Timestamp::now();
     let (_, loaded) = plan_files::load(std::path::Path::new(plan_path), now)?;
     let plan = loaded.clean_plan().cloned().ok_or("the plan has errors")?;
@@ -68,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         };
         let outcome = engine.declare(&principal, &declare).await?;
-        let published = !components.is_empty() && n % 500 == 0 && n % 20 != 0;
+        let published = !components.is_empty() && n % 250 == 13;
         let publish = |state: PublicState| Command::PublishUpdate {
             state,
             message: format!("Seeded update {n}: {}", state.title()),
@@ -85,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
                 .await?;
         }
-        if n % 10 == 0 {
+        if n % open_every == 0 {
             // Open incidents of a long history have been acknowledged: no escalation pending.
             engine
                 .execute(

@@ -359,11 +359,14 @@ macro_rules! work_queries {
                 since: muster_core::incident::Millis,
             ) -> Result<Vec<muster_core::incident::Event>, StoreError> {
                 let rows = sqlx::query(Self::sql(
+                    // CROSS JOIN keeps SQLite's join order: from the few published incidents
+                    // to their events by primary key, never a scan of every event.
                     "SELECT e.incident, e.seq, e.at, e.actor, e.body, e.hash \
                      FROM public_incidents p \
-                     JOIN public_updates u ON u.incident = p.incident \
-                     JOIN events e ON e.incident = u.incident AND e.seq = u.seq \
-                     WHERE p.last_at >= ? OR p.state <> 'resolved' \
+                     CROSS JOIN public_updates u \
+                     CROSS JOIN events e \
+                     WHERE u.incident = p.incident AND e.incident = u.incident AND e.seq = u.seq \
+                         AND (p.last_at >= ? OR p.state <> 'resolved') \
                      ORDER BY e.at, e.incident, e.seq",
                 ))
                 .bind(since)
