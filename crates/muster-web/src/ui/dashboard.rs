@@ -24,7 +24,7 @@ use muster_engine::{Engine, EngineError};
 use muster_store::{IncidentFilter, IncidentTimes, Store};
 
 use crate::ui::charts::{self, Bar, Column, Line, Stack};
-use crate::ui::{Chrome, Session, Times, duration, refused, render};
+use crate::ui::{Chrome, Session, Times, duration, midnight, refused, render, severity_class};
 
 /// How many weeks the weekly figures cover, the current one included.
 pub(crate) const WEEKS: usize = 12;
@@ -212,17 +212,6 @@ struct Measured {
     missed: bool,
 }
 
-/// CSS class of a severity: its rank in the plan, the least critical ones sharing the last.
-pub(crate) fn severity_class(plan: &Plan, severity: &SeverityId) -> String {
-    let rank = plan
-        .severities
-        .iter()
-        .position(|each| each.id == *severity)
-        .unwrap_or(4)
-        .min(4);
-    format!("sev-{rank}")
-}
-
 /// Percent-encodes a query value.
 fn query_value(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -377,12 +366,6 @@ pub(crate) fn monday_of(date: Date) -> Date {
     let back = i64::from(date.weekday().to_monday_zero_offset());
     date.checked_sub(jiff::Span::new().days(back))
         .unwrap_or(date)
-}
-
-/// The first instant of `date` in `zone`.
-pub(crate) fn midnight(zone: &TimeZone, date: Date) -> Millis {
-    date.to_zoned(zone.clone())
-        .map_or(0, |start| start.timestamp().as_millisecond())
 }
 
 /// The weekly figures.

@@ -19,11 +19,12 @@ use muster_core::plan::{
     CategoryId, ComponentId, DecisionId, PersonId, Phase, Plan, RoleId, ScenarioId, SeverityId,
 };
 use muster_engine::{Engine, EngineError, IncidentView};
-use muster_store::{AlertFilter, IncidentFilter, Work};
+use muster_store::{AlertFilter, IncidentFilter, Store, Work};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ui::{
-    ActionForm, Chrome, Session, Times, duration, error_page, refused, render, see_other,
+    ActionForm, Chrome, Session, Times, duration, error_page, midnight, person_name, refused,
+    render, see_other, severity_class,
 };
 
 /// How often a live page re-reads its incident even without an announcement (events written
@@ -33,16 +34,6 @@ const LIVE_POLL: Duration = Duration::from_secs(3);
 /// Tells live streams the server is shutting down, so they end and shutdown is not held up.
 #[derive(Debug, Clone)]
 pub(crate) struct Closing(pub tokio::sync::watch::Receiver<bool>);
-
-fn severity_class(plan: &Plan, severity: &SeverityId) -> String {
-    let rank = plan
-        .severities
-        .iter()
-        .position(|known| &known.id == severity)
-        .unwrap_or(4)
-        .min(4);
-    format!("sev-{rank}")
-}
 
 /// The plan's severities as a form offers them: id, and "P0 — Critical".
 fn severity_choices(plan: &Plan) -> Vec<(String, String)> {
@@ -58,11 +49,6 @@ fn category_choices(plan: &Plan) -> Vec<(String, String)> {
         .iter()
         .map(|c| (c.id.to_string(), c.name.clone()))
         .collect()
-}
-
-fn person_name(plan: &Plan, person: &PersonId) -> String {
-    plan.person(person.as_str())
-        .map_or_else(|| person.to_string(), |known| known.name.clone())
 }
 
 fn parse_id(chrome: &Chrome, id: &str) -> Result<IncidentId, Response> {
@@ -139,26 +125,6 @@ fn list_filter(
         if value.is_empty() {
             continue;
         }
-        let day_start = |name: &str, value: &str, next_day: bool| -> Option<String> {
-            let date: jiff::civil::Date = match value.parse() {
-                Ok(date) => date,
-                Err(_) => {
-                    return None.or_else(|| {
-                        Some(format!(
-                            "!{name}: '{value}' is not a date; write YYYY-MM-DD"
-                        ))
-                    });
-                }
-            };
-            let date = if next_day {
-                date.tomorrow().unwrap_or(date)
-            } else {
-                date
-            };
-            date.to_zoned(times.zone().clone())
-                .ok()
-                .map(|zoned| zoned.timestamp().to_string())
-        };
         match name.as_ref() {
             "page" => match value.parse::<u64>() {
                 Ok(number) if number >= 1 => page = number,
@@ -173,12 +139,20 @@ fn list_filter(
                 } else {
                     filters.from.clone_from(&value);
                 }
-                match day_start(&name, &value, until) {
-                    Some(text) if text.starts_with('!') => problems.push(text[1..].to_owned()),
-                    Some(text) => pairs.push((name.into_owned(), text)),
-                    None => problems.push(format!(
-                        "{name}: '{value}' is not a day in the plan's time zone"
-                    )),
+                // A day of the plan's zone: `until` takes the whole day in.
+                match value.parse::<jiff::civil::Date>() {
+                    Ok(date) => {
+                        let date = if until {
+                            date.tomorrow().unwrap_or(date)
+                        } else {
+                            date
+                        };
+                        let start = Times::iso(midnight(times.zone(), date));
+                        pairs.push((name.into_owned(), start));
+                    }
+                    Err(_) => {
+                        problems.push(format!("{name}: '{value}' is not a date; write YYYY-MM-DD"));
+                    }
                 }
             }
             other => {
@@ -646,13 +620,17 @@ fn decision_views(plan: &Plan, view: &IncidentView, times: &Times) -> Vec<Decisi
                 approvals: approvals
                     .iter()
                     .map(|(person, at)| {
-                        format!("{} at {}", person_name(plan, person), times.clock(*at))
+                        format!(
+                            "{} at {}",
+                            person_name(plan, person.as_str()),
+                            times.clock(*at)
+                        )
                     })
                     .collect(),
                 eligible: muster_core::incident::state::eligible_approvers(plan, decision)
                     .into_iter()
                     .filter(|person| !approvals.contains_key(person))
-                    .map(|person| (person.to_string(), person_name(plan, &person)))
+                    .map(|person| (person.to_string(), person_name(plan, person.as_str())))
                     .collect(),
             }
         })
@@ -730,7 +708,7 @@ pub(crate) async fn page(
             let who = match &schedule.now {
                 Some(shift) => format!(
                     "{} until {}",
-                    person_name(plan, &shift.person),
+                    person_name(plan, shift.person.as_str()),
                     times.show(shift.end.as_millisecond())
                 ),
                 None => "nobody".to_owned(),
@@ -797,7 +775,7 @@ pub(crate) async fn page(
                     incident
                         .roles
                         .get(&role.id)
-                        .map(|person| person_name(plan, person))
+                        .map(|person| person_name(plan, person.as_str()))
                         .unwrap_or_default(),
                 )
             })
@@ -875,15 +853,19 @@ struct Live {
 impl Live {
     /// Reads events after the last one sent and queues them (and a fresh glance) for sending.
     async fn catch_up(&mut self) {
+        // The projection row says whether anything is new; the timeline is read only then.
+        let Ok(Some(head)) = self.engine.store().head(&self.id).await else {
+            return;
+        };
+        if head.incident.last_seq <= self.after {
+            return;
+        }
         let Ok(events) = self.engine.timeline(&self.id).await else {
             return;
         };
-        let fresh: Vec<&Event> = events.iter().filter(|e| e.seq > self.after).collect();
-        if fresh.is_empty() {
-            return;
-        }
         let times = Times::of(&self.engine);
-        for event in &fresh {
+        let after = self.after;
+        for event in events.iter().filter(|event| event.seq > after) {
             if let Ok(html) = (ItemFragment {
                 item: Item::of(event, &times),
             })

@@ -200,9 +200,7 @@ impl Times {
     }
 
     fn zoned(&self, at: Millis) -> jiff::Zoned {
-        jiff::Timestamp::from_millisecond(at)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_zoned(self.zone.clone())
+        instant(at).to_zoned(self.zone.clone())
     }
 
     /// `2026-11-21 14:03 CET`.
@@ -217,14 +215,48 @@ impl Times {
 
     /// RFC 3339 in UTC, for `<time datetime>` and feeds.
     pub(crate) fn iso(at: Millis) -> String {
-        jiff::Timestamp::from_millisecond(at)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .to_string()
+        instant(at).to_string()
     }
 
     pub(crate) fn zone(&self) -> &jiff::tz::TimeZone {
         &self.zone
     }
+}
+
+/// A stored time as an instant (out-of-range values, which the store never holds, as the epoch).
+pub(crate) fn instant(at: Millis) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// The day `at` falls on in `zone`.
+pub(crate) fn day_of(zone: &jiff::tz::TimeZone, at: Millis) -> jiff::civil::Date {
+    instant(at).to_zoned(zone.clone()).date()
+}
+
+/// The first instant of `date` in `zone` (1 a.m. on a day whose midnight a clock change skips).
+pub(crate) fn midnight(zone: &jiff::tz::TimeZone, date: jiff::civil::Date) -> Millis {
+    date.to_zoned(zone.clone())
+        .map_or(0, |start| start.timestamp().as_millisecond())
+}
+
+/// CSS class of a severity: its rank in the plan, the least critical ones sharing the last.
+pub(crate) fn severity_class(
+    plan: &muster_core::plan::Plan,
+    severity: &muster_core::plan::SeverityId,
+) -> String {
+    let rank = plan
+        .severities
+        .iter()
+        .position(|each| each.id == *severity)
+        .unwrap_or(4)
+        .min(4);
+    format!("sev-{rank}")
+}
+
+/// A person's name from the plan, or the id itself for someone the plan no longer has.
+pub(crate) fn person_name(plan: &muster_core::plan::Plan, id: &str) -> String {
+    plan.person(id)
+        .map_or_else(|| id.to_owned(), |person| person.name.clone())
 }
 
 /// `1h 05m`, `12m`, `40s`: a length of time as a responder reads it.

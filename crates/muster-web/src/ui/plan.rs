@@ -22,14 +22,17 @@ use muster_core::plan::{Decision, Phase, Plan, Runbook, Scenario, Schedule, rend
 use muster_engine::Engine;
 
 use crate::ui::charts::number;
-use crate::ui::dashboard::{midnight, monday_of, severity_class};
-use crate::ui::{Chrome, Session, Times, error_page, render as render_page};
+use crate::ui::dashboard::monday_of;
+use crate::ui::{
+    Chrome, Session, Times, error_page, instant, midnight, person_name, render as render_page,
+    severity_class,
+};
 
 pub(crate) async fn document(State(engine): State<Arc<Engine>>, session: Session) -> Response {
     let chrome = Chrome::new(&engine, &session, "plan");
     let running = engine.plan();
     let plan = &running.plan;
-    let now = timestamp(engine.now());
+    let now = instant(engine.now());
     let readiness = coverage::readiness(plan, now, &BTreeMap::new());
     render_page(&PlanDocumentPage {
         chrome: Some(chrome),
@@ -72,7 +75,7 @@ pub(crate) async fn oncall(
     let running = engine.plan();
     let plan = &running.plan;
     let times = Times::of(&engine);
-    let now = timestamp(engine.now());
+    let now = instant(engine.now());
     let today = now.to_zoned(times.zone().clone()).date();
     let monday = monday_of(asked.unwrap_or(today));
     let week_link = |weeks: i64| {
@@ -100,10 +103,6 @@ pub(crate) async fn oncall(
             .map(|schedule| week_of(plan, schedule, monday, now))
             .collect(),
     })
-}
-
-fn timestamp(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// The body of the core's standalone plan page: what lies between its `<main>` tags. Plan text
@@ -417,11 +416,6 @@ fn add_days(date: Date, days: i64) -> Date {
         .unwrap_or(date)
 }
 
-fn person_name(plan: &Plan, id: &str) -> String {
-    plan.person(id)
-        .map_or_else(|| id.to_owned(), |person| person.name.clone())
-}
-
 fn shown(zone: &TimeZone, at: Timestamp) -> String {
     at.to_zoned(zone.clone())
         .strftime("%a %-d %b %H:%M %Z")
@@ -502,8 +496,8 @@ fn day(
     zone: &TimeZone,
     date: Date,
 ) -> Result<Vec<Entry>, String> {
-    let start = timestamp(midnight(zone, date));
-    let end = timestamp(midnight(zone, add_days(date, 1)));
+    let start = instant(midnight(zone, date));
+    let end = instant(midnight(zone, add_days(date, 1)));
     let hours = |from: Timestamp, to: Timestamp| {
         let clock = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%H:%M").to_string();
         let until = if to >= end {

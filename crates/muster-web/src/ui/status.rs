@@ -25,9 +25,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use jiff::Span;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp};
 use muster_core::incident::{Event, EventKind, Impact, IncidentId, Millis, PublicState};
 use muster_core::plan::{ComponentId, StatusPage};
 use muster_engine::{Engine, RunningPlan};
@@ -35,7 +35,7 @@ use muster_store::{Store, StoreError};
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::ui::{Times, plain_error, render};
+use crate::ui::{Times, day_of, midnight, plain_error, render};
 
 /// How many days the history shows, today included.
 pub(crate) const HISTORY_DAYS: usize = 90;
@@ -121,16 +121,9 @@ struct Stretch<'a> {
     components: &'a [ComponentId],
 }
 
-fn zoned_date(at: Millis, zone: &TimeZone) -> Date {
-    Timestamp::from_millisecond(at)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_zoned(zone.clone())
-        .date()
-}
-
 /// The first day of the history, in the plan's time zone.
 fn first_day(now: Millis, zone: &TimeZone) -> Date {
-    let today = zoned_date(now, zone);
+    let today = day_of(zone, now);
     let back = i64::try_from(HISTORY_DAYS - 1).unwrap_or(0);
     today.checked_sub(Span::new().days(back)).unwrap_or(today)
 }
@@ -138,11 +131,7 @@ fn first_day(now: Millis, zone: &TimeZone) -> Date {
 /// When the history begins: the start of its first day in the plan's time zone. Incidents
 /// resolved before it are no longer shown.
 pub(crate) fn history_start(now: Millis, zone: &TimeZone) -> Millis {
-    let first = first_day(now, zone);
-    first
-        .to_zoned(zone.clone())
-        .and_then(|midnight| midnight.start_of_day())
-        .map_or(now, |start| start.timestamp().as_millisecond())
+    midnight(zone, first_day(now, zone))
 }
 
 impl Summary {
@@ -162,7 +151,7 @@ impl Summary {
             .collect();
         let index_of = |at: Millis| -> i64 {
             first
-                .until(zoned_date(at, zone))
+                .until(day_of(zone, at))
                 .map_or(0, |span| i64::from(span.get_days()))
         };
 
@@ -787,7 +776,7 @@ mod tests {
     const DAY: Millis = 24 * HOUR;
 
     fn at(time: &str) -> Millis {
-        time.parse::<Timestamp>().unwrap().as_millisecond()
+        time.parse::<jiff::Timestamp>().unwrap().as_millisecond()
     }
 
     fn page() -> StatusPage {

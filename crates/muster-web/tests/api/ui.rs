@@ -462,6 +462,26 @@ async fn declaring_from_the_form_opens_the_incident_and_a_bad_form_changes_nothi
         .await;
     assert_eq!(dates.status, StatusCode::BAD_REQUEST);
     assert!(dates.body.contains("YYYY-MM-DD"), "{}", dates.body);
+    // Days are the plan's: today's incident is in a list from today and until today, not in
+    // one until yesterday.
+    let zone = jiff::tz::TimeZone::get(server.engine.plan().plan.timezone()).unwrap();
+    let today = jiff::Timestamp::now().to_zoned(zone).date();
+    let yesterday = today.yesterday().unwrap();
+    for (query, listed) in [
+        (format!("from={today}&until={today}"), true),
+        (format!("until={yesterday}"), false),
+        (format!("from={yesterday}"), true),
+    ] {
+        let page = server
+            .page(&format!("/incidents?{query}"), Some(&server.viewer))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{query}");
+        assert_eq!(
+            page.body.contains("RPC nodes out of sync"),
+            listed,
+            "{query}"
+        );
+    }
     server.stop().await;
 }
 
