@@ -8,4 +8,7 @@ pub mod access;
 pub mod alert;
 pub mod diagnostic;
 pub mod incident;
+pub mod message;
+pub mod metrics;
 pub mod plan;
+pub mod postmortem;

@@ -201,6 +201,7 @@ impl Engine {
             DeliveryState::Failed => NotifyOutcome::Failed,
             DeliveryState::Folded(_) => NotifyOutcome::Folded,
         };
+        self.stats.notified(outcome, folded.len());
         let error = match &state {
             DeliveryState::Sent => None,
             _ => detail.clone(),

@@ -163,6 +163,7 @@ impl Engine {
         alerts: &[Alert],
     ) -> Result<Vec<Accepted>, IntakeError> {
         let now = self.now();
+        let mut counted = self.stats.intake(integration.kind, alerts.len());
         if let Err(wait) = self
             .limits
             .lock()
@@ -207,6 +208,7 @@ impl Engine {
             IntakeError::Unavailable(error.to_string())
         })?;
         self.wake.alerts.notify_one();
+        counted.stored();
         Ok(accepted)
     }
 

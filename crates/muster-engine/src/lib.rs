@@ -16,10 +16,13 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod deliver;
+pub mod followup;
 pub mod intake;
 pub mod keys;
 pub mod paging;
 pub mod plan_files;
+mod report;
+pub mod stats;
 pub mod timers;
 pub mod workers;
 
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use muster_core::access::Role;
 use muster_core::diagnostic::Diagnostic;
 use muster_core::incident::checklist::{ChecklistItem, checklist};
+use muster_core::incident::comms;
 use muster_core::incident::escalation::{self, LadderStep};
 use muster_core::incident::{
     Command, Event, EventKind, Incident, IncidentId, Link, Millis, Rejection, chain, decide,
@@ -104,6 +108,12 @@ pub struct IncidentView {
     #[serde(flatten)]
     pub incident: Incident,
     pub checklist: Vec<ChecklistItem>,
+    /// The audiences owed updates while it is open, with when the next is due.
+    #[serde(default)]
+    pub communications: Vec<comms::Cadence>,
+    /// The deadlines that apply to it: legal ones and due messages.
+    #[serde(default)]
+    pub deadlines: Vec<comms::Deadline>,
 }
 
 /// The plan the server runs and where it came from.
@@ -190,6 +200,7 @@ pub struct Engine {
     ack_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The incidents this instance has just appended events to, for live pages.
     changed: tokio::sync::broadcast::Sender<IncidentId>,
+    stats: stats::Stats,
 }
 
 impl Engine {
@@ -216,6 +227,7 @@ impl Engine {
             sender: OnceLock::new(),
             ack_key: tokio::sync::OnceCell::new(),
             changed: tokio::sync::broadcast::channel(CHANGES_BUFFER).0,
+            stats: stats::Stats::default(),
         }
     }
 
@@ -227,6 +239,12 @@ impl Engine {
     #[must_use]
     pub fn store(&self) -> &AnyStore {
         &self.store
+    }
+
+    /// This instance's health counters.
+    #[must_use]
+    pub fn stats(&self) -> &stats::Stats {
+        &self.stats
     }
 
     #[must_use]
@@ -362,7 +380,7 @@ impl Engine {
             effects.cancel_subject = Some(subject.clone());
         }
         for kind in &reaction.cancel {
-            effects.cancel.push(((*kind).to_owned(), subject.clone()));
+            effects.cancel.push((kind.clone(), subject.clone()));
         }
         for arm in reaction.arm {
             // A ladder that starts at once pages in this same transaction: no timer round trip
@@ -398,6 +416,7 @@ impl Engine {
         self.store
             .append_with(&events, &incident, &effects, now)
             .await?;
+        self.stats.committed(head.is_none());
         if !effects.deliveries.is_empty() {
             self.wake.deliveries.notify_one();
         }
@@ -480,6 +499,13 @@ impl Engine {
             }
             _ => command,
         };
+        match command {
+            Command::SendMessage { .. } => return self.send_message(principal, id, command).await,
+            Command::PublishPostmortem { public } => {
+                return self.publish_postmortem(principal, id, *public).await;
+            }
+            _ => {}
+        }
         let outcome = self
             .record(id, &principal.actor(), |plan, incident, now| {
                 let kinds =
@@ -504,6 +530,8 @@ impl Engine {
         let running = self.plan();
         Ok(IncidentView {
             checklist: checklist(&running.plan, &head.incident),
+            communications: comms::cadences(&running.plan, &head.incident),
+            deadlines: comms::deadlines(&running.plan, &head.incident),
             incident: head.incident,
         })
     }
@@ -557,7 +585,7 @@ impl Engine {
 
 fn timer(subject: &str, arm: &escalation::Arm) -> NewTimer {
     NewTimer {
-        kind: arm.kind.to_owned(),
+        kind: arm.kind.clone(),
         subject: subject.to_owned(),
         due_at: arm.due_at,
         payload: arm.payload.clone(),

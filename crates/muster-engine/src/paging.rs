@@ -3,7 +3,8 @@
 //!
 //! Destinations name the contact reached, which is what throttling and bundling count by:
 //! `email:ADDRESS` for an email written to a person, `channel:ID` for a channel's own audience,
-//! `channel:ID/person:ID` for a chat message mentioning a person.
+//! `channel:ID/person:ID` for a chat message mentioning a person (and `channel:ID/message:SEQ`
+//! for a message a responder wrote, see `followup.rs`).
 
 use muster_core::incident::escalation::Page;
 use muster_core::incident::{Incident, Millis};
@@ -69,6 +70,7 @@ pub(crate) async fn message(
             email: person.contacts.email.clone(),
             handle,
         }),
+        authored: None,
     }
 }
 

@@ -1,9 +1,8 @@
 //! Firing due timers. Each firing commits what it causes together with marking the timer done
 //! (`Effects::fire`), so a timer two instances both claimed still fires once.
 
-use muster_core::incident::escalation::{
-    self, ACK_SLA, ESCALATE, HEARTBEAT, LadderStep, UPDATE_DUE,
-};
+use muster_core::incident::comms;
+use muster_core::incident::escalation::{self, ACK_SLA, ESCALATE, HEARTBEAT, LadderStep};
 use muster_core::incident::{Command, EventKind, IncidentId};
 use muster_store::{Effects, NewTimer, Store, StoreError, TimerRecord, Work};
 
@@ -33,6 +32,7 @@ impl Engine {
         let count = timers.len();
         for timer in timers {
             let lag = now - timer.due_at;
+            self.stats.timer_fired(lag);
             tracing::debug!(kind = %timer.kind, subject = %timer.subject, lag_ms = lag, "timer due");
             match self.fire(&timer).await {
                 Ok(()) | Err(EngineError::Store(StoreError::TimerGone(_))) => {}
@@ -69,7 +69,11 @@ impl Engine {
                 })
                 .await
                 .map(|_| ()),
-            UPDATE_DUE => self.update_due(&id, timer.id).await,
+            kind if kind.starts_with(comms::UPDATE_PREFIX)
+                || kind.starts_with(comms::DEADLINE_PREFIX) =>
+            {
+                self.communication(&id, timer).await
+            }
             _ => {
                 self.store.apply(&fired(timer.id), self.now()).await?;
                 Ok(())
@@ -108,7 +112,7 @@ impl Engine {
         effects.deliveries = paging::page_deliveries(self, &running.plan, &after, &page, now).await;
         if let Some(next) = &page.next {
             effects.schedule.push(NewTimer {
-                kind: next.kind.to_owned(),
+                kind: next.kind.clone(),
                 subject: id.to_string(),
                 due_at: next.due_at,
                 payload: next.payload.clone(),
@@ -125,48 +129,42 @@ impl Engine {
         Ok(())
     }
 
-    async fn update_due(&self, id: &IncidentId, timer: i64) -> Result<(), EngineError> {
+    /// A communications or deadline timer: the reminder or overdue flag `comms::fire` says,
+    /// told to the people it names through the severity's policy channels. The next timer of
+    /// the clock is armed by the commit, from the incident as it is after the event.
+    async fn communication(&self, id: &IncidentId, timer: &TimerRecord) -> Result<(), EngineError> {
         let Some(head) = self.store.head(id).await? else {
             return Err(EngineError::NotFound(id.to_string()));
         };
         let running = self.plan();
         let plan = &running.plan;
         let now = self.now().max(head.incident.updated_at);
-        let Some((event, next)) = escalation::update_reminder(plan, &head.incident, now) else {
-            self.store.apply(&fired(timer), now).await?;
+        let Some(reminder) = comms::fire(plan, &head.incident, &timer.kind, now) else {
+            self.store.apply(&fired(timer.id), now).await?;
             return Ok(());
         };
-        let mut effects = fired(timer);
-        if let Some(owner) = escalation::update_owner(plan, &head.incident) {
-            let via = escalation::policy(plan, &head.incident)
-                .map(|policy| escalation::via_channels(plan, policy))
-                .unwrap_or_default();
-            let headline = match &event {
-                EventKind::UpdateDue { every } => format!("Internal update due (every {every})"),
-                _ => "Update due".to_owned(),
-            };
-            effects.deliveries = paging::deliveries(
-                self,
-                plan,
-                &head.incident,
-                &headline,
-                &[owner],
-                &via,
-                &[],
-                now,
-            )
-            .await;
-        }
-        if let Some(next) = next {
-            effects.schedule.push(NewTimer {
-                kind: next.kind.to_owned(),
-                subject: id.to_string(),
-                due_at: next.due_at,
-                payload: next.payload,
-            });
-        }
-        self.record(id, "escalation", move |_, incident, _| {
-            if !incident.status.is_open() {
+        let mut effects = fired(timer.id);
+        let via = escalation::policy(plan, &head.incident)
+            .map(|policy| escalation::via_channels(plan, policy))
+            .unwrap_or_default();
+        effects.deliveries = paging::deliveries(
+            self,
+            plan,
+            &head.incident,
+            &reminder.headline,
+            &reminder.people,
+            &via,
+            &[],
+            now,
+        )
+        .await;
+        let event = reminder.event;
+        let kind = timer.kind.clone();
+        let timer = timer.id;
+        self.record(id, "communications", move |plan, incident, now| {
+            // Decided again on the incident as it is now: an update that went out meanwhile
+            // wins over the reminder.
+            if comms::fire(plan, incident, &kind, now).map(|r| r.event) != Some(event.clone()) {
                 return Ok(Some((Vec::new(), fired(timer))));
             }
             Ok(Some((vec![event.clone()], effects.clone())))

@@ -4,6 +4,10 @@
 //! blue for a drill) and `allowed_mentions` limited to the paged person, so text in an incident
 //! can never ping `@everyone`.
 //!
+//! A message a responder wrote is sent as written: `content` is its subject (the title line when
+//! it has none), and the embed's title the same, linking to the incident, with the body, escaped,
+//! as the description (cut to 4096 characters, ending in `…`). It mentions nobody.
+//!
 //! The request carries `?wait=true`, so Discord answers `200` with the created message and
 //! reports a message it did not save. A 429 says how long to wait in its JSON body
 //! (`retry_after`, seconds with a fraction) and in `Retry-After`; other refusals carry a JSON
@@ -12,9 +16,12 @@
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-use crate::Message;
 use crate::send::{HttpReply, SendError, Sent, seconds};
-use crate::text::{drill_prefix, folded_line, severity_label, title_line, truncate};
+use crate::text::{
+    authored_heading, authored_title, drill_prefix, folded_line, severity_label, title_line,
+    truncate,
+};
+use crate::{Authored, Message};
 
 const MAX_CONTENT: usize = 2000;
 const MAX_TITLE: usize = 256;
@@ -28,6 +35,9 @@ const BLUE: u32 = 0x0034_98DB;
 /// The webhook's body.
 #[must_use]
 pub fn format(message: &Message) -> Value {
+    if let Some(authored) = &message.authored {
+        return format_authored(message, authored);
+    }
     let user_id = user_id(message);
     let mut content = drill_prefix(message).to_owned();
     if let Some(id) = &user_id {
@@ -64,19 +74,12 @@ pub fn format(message: &Message) -> Value {
         fields.push(json!({"name": "Acknowledge", "value": truncate(&format!("[Acknowledge]({ack_url})"), MAX_FIELD_VALUE), "inline": false}));
     }
 
-    let color = if message.drill {
-        BLUE
-    } else if matches!(message.status.as_str(), "resolved" | "closed") {
-        GREEN
-    } else {
-        RED
-    };
     let mut embed = json!({
         "title": truncate(&title_line(message), MAX_TITLE),
         "description": truncate(&description.join("\n"), MAX_DESCRIPTION),
-        "color": color,
+        "color": color(message),
         "fields": fields,
-        "footer": {"text": if message.drill { "Muster · drill, not a real incident" } else { "Muster" }},
+        "footer": footer(message),
     });
     if let Some(url) = &message.url {
         embed["url"] = Value::from(url.as_str());
@@ -86,6 +89,44 @@ pub fn format(message: &Message) -> Value {
         "embeds": [embed],
         "allowed_mentions": {"parse": [], "users": user_id.into_iter().collect::<Vec<_>>()},
     })
+}
+
+/// The webhook's body for a message a responder wrote.
+fn format_authored(message: &Message, authored: &Authored) -> Value {
+    let (mark, heading) = authored_heading(message, authored);
+    let mut embed = json!({
+        "title": truncate(&authored_title(message, authored), MAX_TITLE),
+        "color": color(message),
+        "footer": footer(message),
+    });
+    let body = authored.body.trim_end();
+    if !body.trim().is_empty() {
+        embed["description"] = Value::from(truncate(&escape(body), MAX_DESCRIPTION));
+    }
+    if let Some(url) = &message.url {
+        embed["url"] = Value::from(url.as_str());
+    }
+    json!({
+        "content": truncate(&format!("{mark}{}", escape(&heading)), MAX_CONTENT),
+        "embeds": [embed],
+        "allowed_mentions": {"parse": [], "users": []},
+    })
+}
+
+/// The embed's colour: blue for a drill, green once resolved, red otherwise.
+fn color(message: &Message) -> u32 {
+    if message.drill {
+        BLUE
+    } else if matches!(message.status.as_str(), "resolved" | "closed") {
+        GREEN
+    } else {
+        RED
+    }
+}
+
+/// The embed's footer, which says a drill is one.
+fn footer(message: &Message) -> Value {
+    json!({"text": if message.drill { "Muster · drill, not a real incident" } else { "Muster" }})
 }
 
 /// The webhook URL with `wait=true` added, so Discord confirms (or refuses) the message.

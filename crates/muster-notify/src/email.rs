@@ -31,8 +31,11 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::send::{SendError, Sent, chain};
-use crate::text::{folded_line, html_escape, severity_label, title_line, truncate};
-use crate::{Message, Secret};
+use crate::text::{
+    authored_title, folded_line, html_escape, html_paragraphs, needs_drill_mark, one_line,
+    severity_label, title_line, truncate,
+};
+use crate::{Authored, Message, Secret};
 
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +43,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// that stops answering would otherwise hold the send for as long as the socket stays open.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SUBJECT: usize = 200;
+/// The line that leads a drill's mail.
+const DRILL_BANNER: &str = "[DRILL] This is a drill: an exercise, not a real incident.";
 
 /// A message as mail: its subject, its text and its HTML alternative.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,8 +216,16 @@ impl SmtpServer {
 }
 
 /// The mail for `message`.
+///
+/// A message a responder wrote is sent as written: the subject is theirs (the title line when
+/// they gave none), the text is their body, then the incident's link; the HTML alternative is
+/// the body's paragraphs, escaped. A drill's mail still leads with the drill banner, unless the
+/// body already starts with `[DRILL]`.
 #[must_use]
 pub fn format(message: &Message) -> Email {
+    if let Some(authored) = &message.authored {
+        return format_authored(message, authored);
+    }
     let subject = truncate(
         &one_line(&format!("{} — {}", title_line(message), message.headline)),
         MAX_SUBJECT,
@@ -221,11 +234,8 @@ pub fn format(message: &Message) -> Email {
     let mut text = Vec::new();
     let mut html = Vec::new();
     if message.drill {
-        text.push("[DRILL] This is a drill: an exercise, not a real incident.".to_owned());
-        html.push(
-            "<p><strong>[DRILL] This is a drill: an exercise, not a real incident.</strong></p>"
-                .to_owned(),
-        );
+        text.push(DRILL_BANNER.to_owned());
+        html.push(format!("<p><strong>{DRILL_BANNER}</strong></p>"));
     }
     let mut headline = message.headline.clone();
     let mut headline_html = format!("<strong>{}</strong>", html_escape(&message.headline));
@@ -307,6 +317,38 @@ pub fn format(message: &Message) -> Email {
         html: format!(
             "<!DOCTYPE html><html><body>{}</body></html>\n",
             html.concat()
+        ),
+    }
+}
+
+/// The mail for a message a responder wrote: see [`format`].
+fn format_authored(message: &Message, authored: &Authored) -> Email {
+    let subject = truncate(&authored_title(message, authored), MAX_SUBJECT);
+    let body = authored.body.trim_end_matches(['\n', '\r']);
+
+    let mut text = Vec::new();
+    let mut html = Vec::new();
+    if needs_drill_mark(message, body) {
+        text.push(DRILL_BANNER.to_owned());
+        html.push(format!("<p><strong>{DRILL_BANNER}</strong></p>"));
+    }
+    if !body.trim().is_empty() {
+        text.push(body.to_owned());
+        html.extend(html_paragraphs(body));
+    }
+    if let Some(url) = &message.url {
+        text.push(format!("Open the incident: {url}"));
+        html.push(format!(
+            "<p><a href=\"{}\">Open the incident</a></p>",
+            html_escape(url)
+        ));
+    }
+    Email {
+        subject,
+        text: text.join("\n\n") + "\n",
+        html: format!(
+            "<!DOCTYPE html><html><body>\n{}\n</body></html>\n",
+            html.join("\n")
         ),
     }
 }
@@ -429,13 +471,6 @@ fn drill_suffix(message: &Message) -> &'static str {
     if message.drill { " · drill" } else { "" }
 }
 
-/// `text` with line breaks and other control characters turned into spaces, for a header.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 /// `%XX` sequences decoded; `None` when the result is not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -460,6 +495,310 @@ fn percent_decode(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Authored, Recipient};
+
+    /// A customer email a responder wrote, about a drill.
+    fn customer_email() -> Message {
+        Message {
+            incident: "INC-20261121-001".to_owned(),
+            title: "Bridge relayer halted".to_owned(),
+            severity: "P0".to_owned(),
+            severity_name: Some("Critical".to_owned()),
+            status: "investigating".to_owned(),
+            headline: "Paged (escalation level 1 of 3)".to_owned(),
+            lines: vec!["Relayer stopped signing at block 21,004,113".to_owned()],
+            drill: true,
+            url: Some("https://muster.example.org/incidents/INC-20261121-001?view=a&b".to_owned()),
+            ack_url: None,
+            folded: 0,
+            recipient: Some(Recipient {
+                person: "alice".to_owned(),
+                name: "Alice Example".to_owned(),
+                email: Some("alice@example.org".to_owned()),
+                handle: None,
+            }),
+            authored: Some(Authored {
+                subject: Some("Service disruption: <b>payments</b> & refunds — état".to_owned()),
+                body: "Dear Valued Customer,\n\nWe are investigating <b>delays</b> & errors.\n\
+                       Payments may fail; the Équipe is on it.\n\nKind regards,\nThe Example team\n"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    /// A mail as sent, read back: its unfolded, decoded headers and its parts' decoded bodies
+    /// by content type.
+    struct Parsed {
+        headers: Vec<(String, String)>,
+        parts: Vec<(String, String)>,
+    }
+
+    impl Parsed {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str())
+        }
+
+        fn part(&self, content_type: &str) -> &str {
+            self.parts
+                .iter()
+                .find(|(kind, _)| kind.starts_with(content_type))
+                .map_or_else(
+                    || panic!("no {content_type} part"),
+                    |(_, body)| body.as_str(),
+                )
+        }
+    }
+
+    /// Splits `bytes` at the blank line into headers (unfolded, RFC 2047 words decoded) and body.
+    fn split(bytes: &str) -> (Vec<(String, String)>, &str) {
+        let (head, body) = bytes.split_once("\r\n\r\n").expect("headers end");
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                headers.last_mut().expect("a header to continue").1 += line;
+            } else {
+                let (name, value) = line.split_once(':').expect("a header");
+                headers.push((name.to_owned(), value.trim_start().to_owned()));
+            }
+        }
+        for (_, value) in &mut headers {
+            *value = decode_words(value);
+        }
+        (headers, body)
+    }
+
+    /// `=?utf-8?b?…?=` and `=?utf-8?q?…?=` words decoded; the space between two words dropped.
+    fn decode_words(value: &str) -> String {
+        let mut decoded = Vec::new();
+        let mut previous_was_word = false;
+        for token in value.split(' ') {
+            let word = token
+                .strip_prefix("=?")
+                .and_then(|rest| rest.strip_suffix("?="))
+                .and_then(|rest| {
+                    let mut pieces = rest.splitn(3, '?');
+                    let charset = pieces.next()?;
+                    assert!(charset.eq_ignore_ascii_case("utf-8"), "{charset}");
+                    match pieces.next()? {
+                        "b" | "B" => Some(base64(pieces.next()?)),
+                        "q" | "Q" => Some(quoted_printable(&pieces.next()?.replace('_', " "))),
+                        other => panic!("encoding {other}"),
+                    }
+                });
+            if let Some(bytes) = word {
+                if !previous_was_word && !decoded.is_empty() {
+                    decoded.push(b' ');
+                }
+                decoded.extend(bytes);
+                previous_was_word = true;
+            } else {
+                if !decoded.is_empty() {
+                    decoded.push(b' ');
+                }
+                decoded.extend(token.as_bytes());
+                previous_was_word = false;
+            }
+        }
+        String::from_utf8(decoded).expect("UTF-8")
+    }
+
+    fn base64(text: &str) -> Vec<u8> {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bits = 0_u32;
+        let mut count = 0;
+        let mut bytes = Vec::new();
+        for byte in text
+            .bytes()
+            .filter(|byte| !byte.is_ascii_whitespace() && *byte != b'=')
+        {
+            let value = ALPHABET.iter().position(|c| *c == byte).expect("base64");
+            bits = (bits << 6) | u32::try_from(value).unwrap();
+            count += 6;
+            if count >= 8 {
+                count -= 8;
+                bytes.push(u8::try_from((bits >> count) & 0xFF).unwrap());
+            }
+        }
+        bytes
+    }
+
+    fn quoted_printable(text: &str) -> Vec<u8> {
+        let text = text.replace("=\r\n", "");
+        let bytes = text.as_bytes();
+        let mut decoded = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] == b'=' {
+                let hex = std::str::from_utf8(&bytes[at + 1..at + 3]).unwrap();
+                decoded.push(u8::from_str_radix(hex, 16).expect("=XX"));
+                at += 3;
+            } else {
+                decoded.push(bytes[at]);
+                at += 1;
+            }
+        }
+        decoded
+    }
+
+    /// Reads a `multipart/alternative` mail as lettre writes it.
+    fn parse(mail: &[u8]) -> Parsed {
+        let mail = std::str::from_utf8(mail).expect("a mail is ASCII");
+        let (headers, body) = split(mail);
+        let content_type = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.clone())
+            .expect("a content type");
+        assert!(
+            content_type.starts_with("multipart/alternative;"),
+            "{content_type}"
+        );
+        let boundary = content_type
+            .split("boundary=")
+            .nth(1)
+            .expect("a boundary")
+            .trim_matches('"');
+        let (_, rest) = body
+            .split_once(&format!("--{boundary}\r\n"))
+            .expect("a first part");
+        let (rest, _) = rest
+            .split_once(&format!("\r\n--{boundary}--"))
+            .expect("a closing boundary");
+        let parts = rest
+            .split(&format!("\r\n--{boundary}\r\n"))
+            .map(|part| {
+                let (headers, body) = split(part);
+                let header = |name: &str| {
+                    headers
+                        .iter()
+                        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                        .map(|(_, value)| value.clone())
+                        .unwrap_or_default()
+                };
+                let bytes = match header("content-transfer-encoding").as_str() {
+                    "quoted-printable" => quoted_printable(body),
+                    "base64" => base64(body),
+                    _ => body.as_bytes().to_vec(),
+                };
+                let text = String::from_utf8(bytes)
+                    .expect("UTF-8")
+                    .replace("\r\n", "\n");
+                (header("content-type"), text)
+            })
+            .collect();
+        Parsed { headers, parts }
+    }
+
+    #[test]
+    fn an_authored_mail_carries_the_subject_and_the_body_as_written() {
+        let message = customer_email();
+        let mail = build(
+            "Muster <muster@example.org>",
+            &["customers@example.org"],
+            &message,
+        )
+        .unwrap()
+        .formatted();
+        let parsed = parse(&mail);
+        assert_eq!(
+            parsed.header("Subject"),
+            Some("[DRILL] Service disruption: <b>payments</b> & refunds — état")
+        );
+        assert_eq!(parsed.header("To"), Some("customers@example.org"));
+        assert_eq!(
+            parsed.header("References"),
+            Some("<INC-20261121-001@muster>")
+        );
+        assert_eq!(
+            parsed.part("text/plain"),
+            "[DRILL] This is a drill: an exercise, not a real incident.\n\n\
+             Dear Valued Customer,\n\n\
+             We are investigating <b>delays</b> & errors.\n\
+             Payments may fail; the Équipe is on it.\n\n\
+             Kind regards,\nThe Example team\n\n\
+             Open the incident: https://muster.example.org/incidents/INC-20261121-001?view=a&b\n"
+        );
+        assert_eq!(
+            parsed.part("text/html"),
+            "<!DOCTYPE html><html><body>\n\
+             <p><strong>[DRILL] This is a drill: an exercise, not a real incident.</strong></p>\n\
+             <p>Dear Valued Customer,</p>\n\
+             <p>We are investigating &lt;b&gt;delays&lt;/b&gt; &amp; errors.<br>\
+             Payments may fail; the Équipe is on it.</p>\n\
+             <p>Kind regards,<br>The Example team</p>\n\
+             <p><a href=\"https://muster.example.org/incidents/INC-20261121-001?view=a&amp;b\">\
+             Open the incident</a></p>\n\
+             </body></html>\n"
+        );
+        for part in [parsed.part("text/plain"), parsed.part("text/html")] {
+            assert!(!part.contains("Paged (escalation"), "{part}");
+            assert!(!part.contains("Relayer stopped"), "{part}");
+            assert!(!part.contains("Severity"), "{part}");
+            assert!(!part.contains("Alice Example"), "{part}");
+        }
+    }
+
+    #[test]
+    fn an_authored_mail_marks_a_drill_once_and_a_real_one_not_at_all() {
+        let mut message = customer_email();
+        message.authored = Some(Authored {
+            subject: Some("[DRILL] Status update".to_owned()),
+            body: "[DRILL] All systems go.".to_owned(),
+        });
+        let mail = format(&message);
+        assert_eq!(mail.subject, "[DRILL] Status update");
+        assert!(
+            mail.text.starts_with("[DRILL] All systems go.\n\n"),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains("This is a drill"));
+        assert!(!mail.html.contains("This is a drill"));
+
+        message.drill = false;
+        message.authored = Some(Authored {
+            subject: None,
+            body: "All systems go.".to_owned(),
+        });
+        let mail = format(&message);
+        // No subject: the title line, as a notification's subject starts.
+        assert_eq!(mail.subject, "P0 INC-20261121-001: Bridge relayer halted");
+        assert!(
+            mail.text.starts_with("All systems go.\n\n"),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains("DRILL") && !mail.html.contains("DRILL"));
+    }
+
+    #[test]
+    fn an_authored_subject_stays_on_one_line_within_the_limit() {
+        let mut message = customer_email();
+        message.authored = Some(Authored {
+            subject: Some(format!(
+                "Line one\r\nBcc: evil@example.org {}",
+                "é".repeat(300)
+            )),
+            body: "Body".to_owned(),
+        });
+        let mail = format(&message);
+        assert!(!mail.subject.contains(['\r', '\n']), "{}", mail.subject);
+        assert_eq!(mail.subject.chars().count(), MAX_SUBJECT);
+        assert!(
+            mail.subject
+                .starts_with("[DRILL] Line one  Bcc: evil@example.org é")
+        );
+        assert!(mail.subject.ends_with('…'));
+        let sent = build("muster@example.org", &["a@example.org"], &message)
+            .unwrap()
+            .formatted();
+        let parsed = parse(&sent);
+        assert_eq!(parsed.header("Subject"), Some(mail.subject.as_str()));
+        assert_eq!(parsed.header("Bcc"), None);
+    }
 
     #[test]
     fn smtp_urls_choose_tls_port_and_credentials() {

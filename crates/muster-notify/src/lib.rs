@@ -19,6 +19,9 @@
 //!   [`Secret`], whose `Debug` prints `[redacted]`; error messages name the environment variable,
 //!   never its value, and a [`SendError`] is scrubbed of every secret of its destination.
 //! - Every format shows a drill as a drill: `[DRILL]` leads the title, subject or text.
+//! - A message a responder wrote ([`Authored`]) is sent as written: its subject and body replace
+//!   the headline and detail lines, escaped like any user text; the drill mark and the incident
+//!   link are still added, and the mark is not repeated on a subject or body that already has it.
 //! - User text is escaped for the markup of each service (Slack mrkdwn, Telegram and Matrix HTML),
 //!   so an incident title cannot inject links or mentions.
 
@@ -68,6 +71,19 @@ pub struct Message {
     pub folded: u32,
     /// The paged person, for mentions and for the address of an email.
     pub recipient: Option<Recipient>,
+    /// Set for messages people wrote: formats send `subject` and `body` as written instead of
+    /// the headline and detail lines (the drill mark and the incident link are still added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authored: Option<Authored>,
+}
+
+/// A message a responder wrote (from a plan template), sent as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authored {
+    /// The email subject / chat header; when absent the incident's title line is used.
+    pub subject: Option<String>,
+    /// Plain text (Markdown-ish), several paragraphs, sent verbatim.
+    pub body: String,
 }
 
 /// A person a message is meant for.
@@ -371,6 +387,33 @@ mod tests {
         .unwrap_err();
         assert!(error.starts_with("SLACK_HOOK does not hold an http(s) URL"));
         assert!(!error.contains("sekrit"));
+    }
+
+    #[test]
+    fn a_stored_message_without_authored_text_still_reads_and_round_trips() {
+        // As older versions stored a delivery's message: no `authored` key.
+        let stored = r#"{"incident":"INC-20261121-001","title":"Bridge relayer halted","severity":"P0","severity_name":"Critical","status":"investigating","headline":"Declared","lines":["3 alerts linked"],"drill":false,"url":null,"ack_url":null,"folded":0,"recipient":null}"#;
+        let message: Message = serde_json::from_str(stored).unwrap();
+        assert_eq!(message.authored, None);
+        assert_eq!(message.headline, "Declared");
+        // Written back, it is the same text: no `authored` key appears.
+        assert_eq!(serde_json::to_string(&message).unwrap(), stored);
+
+        let authored = Message {
+            authored: Some(Authored {
+                subject: Some("Service disruption".to_owned()),
+                body: "Dear Valued Customer,\n\nWe are on it.".to_owned(),
+            }),
+            ..message
+        };
+        let json = serde_json::to_value(&authored).unwrap();
+        assert_eq!(
+            json["authored"],
+            serde_json::json!({"subject": "Service disruption", "body": "Dear Valued Customer,\n\nWe are on it."})
+        );
+        assert_eq!(serde_json::from_value::<Message>(json).unwrap(), authored);
+        let no_subject: Authored = serde_json::from_str(r#"{"subject":null,"body":"x"}"#).unwrap();
+        assert_eq!(no_subject.subject, None);
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! Bearer {token}` and an `m.text` message: a plain `body` and an HTML `formatted_body`
 //! (`org.matrix.custom.html`, user text escaped), with the paged person in `m.mentions`.
 //!
+//! A message a responder wrote is sent as written: the plain `body` is its subject (the title
+//! line when it has none), a blank line and the body; the HTML is the subject in bold and the
+//! body's paragraphs, escaped; both end with the incident's link. It mentions nobody.
+//!
 //! The transaction id is the delivery's id, so a retry of a send the homeserver already took
 //! is not posted twice. Success is `200 {"event_id": …}`; a refusal is `{"errcode", "error"}`
 //! (`M_FORBIDDEN`, `M_UNKNOWN_TOKEN`), and rate limiting `429 M_LIMIT_EXCEEDED` with
@@ -13,13 +17,18 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::Message;
 use crate::send::{HttpReply, SendError, Sent};
-use crate::text::{folded_line, html_escape, severity_label, title_line};
+use crate::text::{
+    authored_title, folded_line, html_escape, html_paragraphs, severity_label, title_line,
+};
+use crate::{Authored, Message};
 
 /// The message event's content.
 #[must_use]
 pub fn format(message: &Message) -> Value {
+    if let Some(authored) = &message.authored {
+        return format_authored(message, authored);
+    }
     let mention = message.recipient.as_ref().map(|recipient| {
         let user_id = recipient
             .handle
@@ -112,6 +121,32 @@ pub fn format(message: &Message) -> Value {
         "format": "org.matrix.custom.html",
         "formatted_body": html_sections.concat(),
         "m.mentions": {"user_ids": user_ids},
+    })
+}
+
+/// The message event's content for a message a responder wrote.
+fn format_authored(message: &Message, authored: &Authored) -> Value {
+    let title = authored_title(message, authored);
+    let body = authored.body.trim_end();
+    let mut plain = vec![title.clone()];
+    let mut html = vec![format!("<p><strong>{}</strong></p>", html_escape(&title))];
+    if !body.trim().is_empty() {
+        plain.push(body.to_owned());
+        html.extend(html_paragraphs(body));
+    }
+    if let Some(url) = &message.url {
+        plain.push(format!("Open incident: {url}"));
+        html.push(format!(
+            "<p><a href=\"{}\">Open incident</a></p>",
+            html_escape(url)
+        ));
+    }
+    json!({
+        "msgtype": "m.text",
+        "body": plain.join("\n\n"),
+        "format": "org.matrix.custom.html",
+        "formatted_body": html.concat(),
+        "m.mentions": {"user_ids": []},
     })
 }
 

@@ -6,6 +6,10 @@
 //! `muster`, severity, the details) and links; a resolved or closed one sends `resolve`, which
 //! closes the PagerDuty alert.
 //!
+//! A message a responder wrote is sent as written: the summary is its subject (the title line
+//! when it has none), and `custom_details` carry `subject` and `body` instead of the headline
+//! and detail lines.
+//!
 //! The PagerDuty severity comes from the message: `info` for a drill; otherwise from the
 //! severity's name (`critical`, `emergency`, `urgent` → `critical`; `high`, `major`, `error` →
 //! `error`; `medium`, `moderate`, `warning`, `minor` → `warning`; `low`, `info` → `info`), and
@@ -18,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::Message;
 use crate::send::{HttpReply, SendError, Sent};
-use crate::text::{title_line, truncate};
+use crate::text::{authored_title, title_line, truncate};
 
 const MAX_SUMMARY: usize = 1024;
 
@@ -32,10 +36,13 @@ pub fn format(message: &Message, routing_key: &str) -> Value {
             "dedup_key": message.incident,
         });
     }
-    let summary = truncate(
-        &format!("{} — {}", title_line(message), message.headline),
-        MAX_SUMMARY,
-    );
+    let summary = match &message.authored {
+        Some(authored) => truncate(&authored_title(message, authored), MAX_SUMMARY),
+        None => truncate(
+            &format!("{} — {}", title_line(message), message.headline),
+            MAX_SUMMARY,
+        ),
+    };
     let mut links = Vec::new();
     if let Some(url) = &message.url {
         links.push(json!({"href": url, "text": "Open the incident in Muster"}));
@@ -68,6 +75,15 @@ pub fn format(message: &Message, routing_key: &str) -> Value {
         "client": "Muster",
         "links": links,
     });
+    if let Some(authored) = &message.authored {
+        let details = &mut event["payload"]["custom_details"];
+        if let Some(details) = details.as_object_mut() {
+            details.remove("headline");
+            details.remove("lines");
+        }
+        details["subject"] = Value::from(authored.subject.clone());
+        details["body"] = Value::from(authored.body.as_str());
+    }
     if let Some(url) = &message.url {
         event["client_url"] = Value::from(url.as_str());
     }

@@ -2,6 +2,10 @@
 //! Telegram's HTML (`parse_mode: "HTML"`, user text escaped), link previews off, and an inline
 //! keyboard of link buttons to acknowledge and to open the incident.
 //!
+//! A message a responder wrote is sent as written: its subject in bold (the title line when it
+//! has none), the body, escaped, then the links; a body too long for Telegram's limit is cut,
+//! ending in `…`, and the links are kept.
+//!
 //! Telegram answers `{"ok": true, "result": {…}}`; a refusal is `{"ok": false, "error_code",
 //! "description"}` (`Bad Request: chat not found`, `Unauthorized`, `Forbidden: bot was blocked by
 //! the user`), and rate limiting a 429 whose `parameters.retry_after` says how many seconds to
@@ -9,9 +13,12 @@
 
 use serde_json::{Value, json};
 
-use crate::Message;
 use crate::send::{HttpReply, SendError, Sent, seconds};
-use crate::text::{folded_line, html_escape, severity_label, title_line, truncate};
+use crate::text::{
+    authored_title, folded_line, html_escape, html_escape_char, severity_label, title_line,
+    truncate, truncate_escaped,
+};
+use crate::{Authored, Message};
 
 /// Telegram's limit is 4096 characters after entities are parsed; markup counts here too, so
 /// the text stays under it.
@@ -22,6 +29,9 @@ const MAX_LINE: usize = 500;
 /// The `sendMessage` body for `chat_id` (a chat id such as `-1001234567890`, or `@channel`).
 #[must_use]
 pub fn format(message: &Message, chat_id: &str) -> Value {
+    if let Some(authored) = &message.authored {
+        return format_authored(message, authored, chat_id);
+    }
     let mut head = vec![format!(
         "<b>{}</b>",
         html_escape(&truncate(&title_line(message), MAX_LINE))
@@ -45,19 +55,7 @@ pub fn format(message: &Message, chat_id: &str) -> Value {
     if let Some(folded) = folded_line(message) {
         tail.push(format!("<i>{folded}</i>"));
     }
-    let mut links = Vec::new();
-    if let Some(url) = &message.ack_url {
-        links.push(format!("<a href=\"{}\">Acknowledge</a>", html_escape(url)));
-    }
-    if let Some(url) = &message.url {
-        links.push(format!(
-            "<a href=\"{}\">Open incident</a>",
-            html_escape(url)
-        ));
-    }
-    if !links.is_empty() {
-        tail.push(links.join(" · "));
-    }
+    tail.extend(links(message));
 
     // Detail lines fill what the head and the links leave, whole lines only.
     let mut budget = MAX_TEXT.saturating_sub(
@@ -86,9 +84,53 @@ pub fn format(message: &Message, chat_id: &str) -> Value {
         sections.push(tail.join("\n"));
     }
 
+    request(message, chat_id, &sections.join("\n\n"))
+}
+
+/// The `sendMessage` body for a message a responder wrote.
+fn format_authored(message: &Message, authored: &Authored, chat_id: &str) -> Value {
+    let head = format!(
+        "<b>{}</b>",
+        html_escape(&truncate(&authored_title(message, authored), MAX_LINE))
+    );
+    let tail = links(message);
+    let body = authored.body.trim_end();
+    let mut sections = vec![head];
+    if !body.trim().is_empty() {
+        // The body fills what the subject and the links leave.
+        let budget = MAX_TEXT.saturating_sub(
+            sections
+                .iter()
+                .chain(&tail)
+                .map(|part| part.chars().count() + 2)
+                .sum(),
+        );
+        sections.push(truncate_escaped(body, budget, html_escape_char));
+    }
+    sections.extend(tail);
+    request(message, chat_id, &sections.join("\n\n"))
+}
+
+/// The links to acknowledge and to open the incident, on one line, when there are any.
+fn links(message: &Message) -> Option<String> {
+    let mut links = Vec::new();
+    if let Some(url) = &message.ack_url {
+        links.push(format!("<a href=\"{}\">Acknowledge</a>", html_escape(url)));
+    }
+    if let Some(url) = &message.url {
+        links.push(format!(
+            "<a href=\"{}\">Open incident</a>",
+            html_escape(url)
+        ));
+    }
+    (!links.is_empty()).then(|| links.join(" · "))
+}
+
+/// The request around `text`, with the link buttons.
+fn request(message: &Message, chat_id: &str, text: &str) -> Value {
     let mut body = json!({
         "chat_id": chat_id,
-        "text": sections.join("\n\n"),
+        "text": text,
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": true},
     });

@@ -25,6 +25,30 @@ pub const SIGNATURE_HEADER: &str = "x-muster-signature";
 pub const DELIVERY_HEADER: &str = "x-muster-delivery";
 
 /// The body: the message's fields, the delivery id and the send time (RFC 3339, UTC).
+///
+/// ```json
+/// {
+///   "delivery_id": "42",
+///   "incident": "INC-20261121-001",
+///   "title": "Bridge relayer halted",
+///   "severity": "P0",
+///   "severity_name": "Critical",
+///   "status": "investigating",
+///   "headline": "Paged (escalation level 1 of 3)",
+///   "lines": ["Relayer stopped signing at block 21,004,113"],
+///   "drill": false,
+///   "url": "https://muster.example.org/incidents/INC-20261121-001",
+///   "ack_url": "https://muster.example.org/ack/…",
+///   "folded": 0,
+///   "recipient": {"person": "alice", "name": "Alice Example"},
+///   "authored": null,
+///   "sent_at": "2026-11-21T09:00:00Z"
+/// }
+/// ```
+///
+/// Optional values are `null` when absent. `authored` is set for a message a responder wrote:
+/// `{"subject": "…" or null, "body": "…"}`, their text as written (what the chat and email
+/// formats send instead of `headline` and `lines`).
 #[must_use]
 pub fn format(message: &Message, delivery_id: &str, now_unix: i64) -> Value {
     let sent_at = jiff::Timestamp::from_second(now_unix)
@@ -47,6 +71,7 @@ pub fn format(message: &Message, delivery_id: &str, now_unix: i64) -> Value {
             "person": recipient.person,
             "name": recipient.name,
         })),
+        "authored": message.authored,
         "sent_at": sent_at,
     })
 }

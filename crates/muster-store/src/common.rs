@@ -110,7 +110,7 @@ pub(crate) async fn insert_failed<DB: Database>(
 
 /// Binds an incident's projection to an upsert into `incidents`, in the column order
 /// `(id, title, status, severity, category, drill, declared_at, updated_at, last_seq,
-/// last_hash)`. The full state goes to `incident_states` (see [`encode_state`]).
+/// last_hash, detected_at, acknowledged_at, resolved_at, started_at, root_cause)`. The full state goes to `incident_states` (see [`encode_state`]).
 pub(crate) fn bind_incident<'q, DB>(
     query: Query<'q, DB, DB::Arguments>,
     id: &str,
@@ -144,7 +144,9 @@ where
         .bind(last_hash)
         .bind(state.detected_at)
         .bind(state.acknowledged_at)
-        .bind(state.resolved_at))
+        .bind(state.resolved_at)
+        .bind(state.started_at)
+        .bind(state.root_cause.as_ref().map(|cause| cause.tag.clone())))
 }
 
 /// Binds a token to an insert into `tokens`, in the column order
@@ -377,8 +379,8 @@ where
     })
 }
 
-/// Decodes a row with the columns `severity, category, status, drill, declared_at, detected_at,
-/// acknowledged_at, resolved_at` of `incidents`.
+/// Decodes a row with the columns `severity, category, status, drill, declared_at, started_at,
+/// detected_at, acknowledged_at, resolved_at, root_cause` of `incidents`.
 pub(crate) fn incident_times<R>(row: &R) -> Result<crate::IncidentTimes, StoreError>
 where
     R: Row,
@@ -402,10 +404,47 @@ where
         })?,
         drill: row.try_get("drill")?,
         declared_at,
+        started_at: row
+            .try_get::<Option<i64>, _>("started_at")?
+            .unwrap_or(declared_at),
         detected_at: row
             .try_get::<Option<i64>, _>("detected_at")?
             .unwrap_or(declared_at),
         acknowledged_at: row.try_get("acknowledged_at")?,
         resolved_at: row.try_get("resolved_at")?,
+        root_cause: row.try_get("root_cause")?,
+    })
+}
+
+/// Decodes a row of `action_items` (every column).
+pub(crate) fn action_item<R>(row: &R) -> Result<crate::ActionItemRecord, StoreError>
+where
+    R: Row,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    &'static str: ColumnIndex<R>,
+{
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "an action item".to_owned(),
+        reason,
+    };
+    let item: i64 = row.try_get("item")?;
+    let horizon: String = row.try_get("horizon")?;
+    let status: String = row.try_get("status")?;
+    Ok(crate::ActionItemRecord {
+        incident: row.try_get("incident")?,
+        item: u32::try_from(item).map_err(|_| corrupt(format!("item number {item}")))?,
+        title: row.try_get("title")?,
+        owner: PersonId(row.try_get("owner")?),
+        horizon: horizon.parse().map_err(corrupt)?,
+        status: status.parse().map_err(corrupt)?,
+        root_cause: row.try_get("root_cause")?,
+        created_at: row.try_get("created_at")?,
+        due_at: row.try_get("due_at")?,
+        closed_at: row.try_get("closed_at")?,
+        drill: row.try_get("drill")?,
     })
 }

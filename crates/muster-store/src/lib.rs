@@ -185,9 +185,43 @@ pub struct IncidentTimes {
     pub status: Status,
     pub drill: bool,
     pub declared_at: Millis,
+    /// When impact began (at or before detection).
+    pub started_at: Millis,
     pub detected_at: Millis,
     pub acknowledged_at: Option<Millis>,
     pub resolved_at: Option<Millis>,
+    /// The root-cause tag, once one is set.
+    pub root_cause: Option<String>,
+}
+
+/// An action item as the overdue report and the metrics read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItemRecord {
+    pub incident: String,
+    pub item: u32,
+    pub title: String,
+    pub owner: PersonId,
+    pub horizon: muster_core::incident::Horizon,
+    pub status: muster_core::incident::ActionStatus,
+    pub root_cause: Option<String>,
+    pub created_at: Millis,
+    pub due_at: Millis,
+    pub closed_at: Option<Millis>,
+    pub drill: bool,
+}
+
+/// Which action items to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionItemQuery {
+    /// Only items still open (open or in progress).
+    pub open: bool,
+    /// Only open items due before this time (the overdue report).
+    pub due_before: Option<Millis>,
+    /// Only items created in `[from, until)`.
+    pub created: Option<(Millis, Millis)>,
+    pub owner: Option<String>,
+    /// Drill incidents' items too.
+    pub drills: bool,
 }
 
 /// A stored API token. The secret itself is never stored, only its SHA-256.
@@ -282,8 +316,9 @@ pub trait Store: Send + Sync {
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The status page's material: every `update_published` event of the incidents still open
-    /// on the page or updated at or after `since`, oldest first. Nothing else is ever read for it.
+    /// The status page's material: every `update_published` event (and public
+    /// `postmortem_published` event) of the incidents still open on the page or updated at or
+    /// after `since`, oldest first. Nothing else is ever read for it.
     fn published(
         &self,
         since: Millis,
@@ -297,6 +332,12 @@ pub trait Store: Send + Sync {
         until: Millis,
         drills: bool,
     ) -> impl Future<Output = Result<Vec<IncidentTimes>, StoreError>> + Send;
+
+    /// Action items across incidents, soonest due first.
+    fn action_items(
+        &self,
+        query: &ActionItemQuery,
+    ) -> impl Future<Output = Result<Vec<ActionItemRecord>, StoreError>> + Send;
 }
 
 /// The engine's durable work queues: accepted alerts and their processed state, timers,
@@ -577,6 +618,13 @@ impl Store for AnyStore {
         drills: bool,
     ) -> Result<Vec<IncidentTimes>, StoreError> {
         dispatch!(self, store => store.incident_times(from, until, drills))
+    }
+
+    async fn action_items(
+        &self,
+        query: &ActionItemQuery,
+    ) -> Result<Vec<ActionItemRecord>, StoreError> {
+        dispatch!(self, store => store.action_items_matching(query))
     }
 
     async fn create_token(

@@ -114,45 +114,7 @@ impl Store for SqliteStore {
                 return Err(common::insert_failed(tx, error, state, event).await);
             }
         }
-        common::bind_incident(
-            sqlx::query(
-                "INSERT INTO incidents \
-                     (id, title, status, severity, category, drill, declared_at, updated_at, last_seq, last_hash, \
-                      detected_at, acknowledged_at, resolved_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET \
-                     title = excluded.title, status = excluded.status, severity = excluded.severity, \
-                     category = excluded.category, drill = excluded.drill, \
-                     declared_at = excluded.declared_at, updated_at = excluded.updated_at, \
-                     last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
-                     detected_at = excluded.detected_at, acknowledged_at = excluded.acknowledged_at, \
-                     resolved_at = excluded.resolved_at",
-            ),
-            &id,
-            state,
-            &last.hash,
-        )?
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO incident_states (id, state) VALUES (?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-        )
-        .bind(&id)
-        .bind(state_json)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM incident_tags WHERE incident = ?")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        for tag in &state.tags {
-            sqlx::query("INSERT INTO incident_tags (incident, tag) VALUES (?, ?)")
-                .bind(&id)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::write_projection(&mut tx, &id, state, state_json, &last.hash, events).await?;
         Self::write_published(&mut tx, &id, events).await?;
         Self::write_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
@@ -282,6 +244,13 @@ impl Store for SqliteStore {
         drills: bool,
     ) -> Result<Vec<crate::IncidentTimes>, StoreError> {
         self.times_between(from, until, drills).await
+    }
+
+    async fn action_items(
+        &self,
+        query: &crate::ActionItemQuery,
+    ) -> Result<Vec<crate::ActionItemRecord>, StoreError> {
+        self.action_items_matching(query).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -318,29 +318,147 @@ macro_rules! work_queries {
                 }
             }
 
-            /// Indexes the status-page updates among `events` inside an append's transaction.
+            /// Writes what an append changes besides the events: the narrow row, the state, the
+            /// tags and the action items touched by `events`.
+            pub(crate) async fn write_projection(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                state: &muster_core::incident::Incident,
+                state_json: String,
+                last_hash: &str,
+                events: &[muster_core::incident::Event],
+            ) -> Result<(), StoreError> {
+                $crate::common::bind_incident(
+                    sqlx::query(Self::sql(
+                        "INSERT INTO incidents \
+                             (id, title, status, severity, category, drill, declared_at, updated_at, \
+                              last_seq, last_hash, detected_at, acknowledged_at, resolved_at, \
+                              started_at, root_cause) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (id) DO UPDATE SET \
+                             title = excluded.title, status = excluded.status, \
+                             severity = excluded.severity, category = excluded.category, \
+                             drill = excluded.drill, declared_at = excluded.declared_at, \
+                             updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
+                             last_hash = excluded.last_hash, detected_at = excluded.detected_at, \
+                             acknowledged_at = excluded.acknowledged_at, \
+                             resolved_at = excluded.resolved_at, started_at = excluded.started_at, \
+                             root_cause = excluded.root_cause",
+                    )),
+                    id,
+                    state,
+                    last_hash,
+                )?
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(Self::sql(
+                    "INSERT INTO incident_states (id, state) VALUES (?, ?) \
+                     ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+                ))
+                .bind(id)
+                .bind(state_json)
+                .execute(&mut **tx)
+                .await?;
+                let tags_changed = events.iter().any(|event| {
+                    matches!(
+                        event.kind,
+                        muster_core::incident::EventKind::Declared { .. }
+                            | muster_core::incident::EventKind::TagAdded { .. }
+                    )
+                });
+                if tags_changed {
+                    sqlx::query(Self::sql("DELETE FROM incident_tags WHERE incident = ?"))
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                    for tag in &state.tags {
+                        sqlx::query(Self::sql(
+                            "INSERT INTO incident_tags (incident, tag) VALUES (?, ?)",
+                        ))
+                        .bind(id)
+                        .bind(tag)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                for event in events {
+                    let item = match &event.kind {
+                        muster_core::incident::EventKind::ActionItemAdded { item, .. }
+                        | muster_core::incident::EventKind::ActionItemUpdated { item, .. } => *item,
+                        _ => continue,
+                    };
+                    let Some(action) = state.action_items.get(&item) else {
+                        continue;
+                    };
+                    sqlx::query(Self::sql(
+                        "INSERT INTO action_items \
+                             (incident, item, title, owner, horizon, status, root_cause, \
+                              created_at, due_at, closed_at, drill) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (incident, item) DO UPDATE SET \
+                             title = excluded.title, owner = excluded.owner, \
+                             horizon = excluded.horizon, status = excluded.status, \
+                             root_cause = excluded.root_cause, due_at = excluded.due_at, \
+                             closed_at = excluded.closed_at",
+                    ))
+                    .bind(id)
+                    .bind(i64::from(item))
+                    .bind(action.title.as_str())
+                    .bind(action.owner.as_str())
+                    .bind(action.horizon.as_str())
+                    .bind(action.status.as_str())
+                    .bind(action.root_cause.as_deref())
+                    .bind(action.created_at)
+                    .bind(action.due_at)
+                    .bind(action.closed_at)
+                    .bind(state.drill)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Indexes the status-page updates among `events` (and public post-mortems of
+            /// incidents already on the page) inside an append's transaction.
             pub(crate) async fn write_published(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: &str,
                 events: &[muster_core::incident::Event],
             ) -> Result<(), StoreError> {
                 for event in events {
-                    let muster_core::incident::EventKind::UpdatePublished { state, .. } = &event.kind
-                    else {
-                        continue;
-                    };
-                    sqlx::query(Self::sql(
-                        "INSERT INTO public_incidents (incident, state, first_at, last_at) \
-                         VALUES (?, ?, ?, ?) \
-                         ON CONFLICT (incident) DO UPDATE SET \
-                             state = excluded.state, last_at = excluded.last_at",
-                    ))
-                    .bind(id)
-                    .bind(state.as_str())
-                    .bind(event.at)
-                    .bind(event.at)
-                    .execute(&mut **tx)
-                    .await?;
+                    match &event.kind {
+                        muster_core::incident::EventKind::UpdatePublished { state, .. } => {
+                            sqlx::query(Self::sql(
+                                "INSERT INTO public_incidents (incident, state, first_at, last_at) \
+                                 VALUES (?, ?, ?, ?) \
+                                 ON CONFLICT (incident) DO UPDATE SET \
+                                     state = excluded.state, last_at = excluded.last_at",
+                            ))
+                            .bind(id)
+                            .bind(state.as_str())
+                            .bind(event.at)
+                            .bind(event.at)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        // A public post-mortem joins an incident already on the page.
+                        muster_core::incident::EventKind::PostmortemPublished {
+                            public: true,
+                            ..
+                        } => {
+                            let updated = sqlx::query(Self::sql(
+                                "UPDATE public_incidents SET last_at = ? WHERE incident = ?",
+                            ))
+                            .bind(event.at)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?;
+                            if updated.rows_affected() == 0 {
+                                continue;
+                            }
+                        }
+                        _ => continue,
+                    }
                     sqlx::query(Self::sql(
                         "INSERT INTO public_updates (incident, seq) VALUES (?, ?)",
                     ))
@@ -395,15 +513,15 @@ macro_rules! work_queries {
                 // stays on the covering index `(drill, declared_at, …)`.
                 let query = if drills {
                     Self::sql(
-                        "SELECT severity, category, status, drill, declared_at, detected_at, \
-                             acknowledged_at, resolved_at \
+                        "SELECT severity, category, status, drill, declared_at, started_at, \
+                             detected_at, acknowledged_at, resolved_at, root_cause \
                          FROM incidents WHERE declared_at >= ? AND declared_at < ? \
                          ORDER BY declared_at",
                     )
                 } else {
                     Self::sql(
-                        "SELECT severity, category, status, drill, declared_at, detected_at, \
-                             acknowledged_at, resolved_at \
+                        "SELECT severity, category, status, drill, declared_at, started_at, \
+                             detected_at, acknowledged_at, resolved_at, root_cause \
                          FROM incidents WHERE drill = ? AND declared_at >= ? AND declared_at < ? \
                          ORDER BY declared_at",
                     )
@@ -418,6 +536,34 @@ macro_rules! work_queries {
                     .fetch_all(&self.$reader)
                     .await?;
                 rows.iter().map($crate::common::incident_times).collect()
+            }
+
+            /// Action items matching `query`, soonest due first.
+            pub(crate) async fn action_items_matching(
+                &self,
+                query: &$crate::ActionItemQuery,
+            ) -> Result<Vec<$crate::ActionItemRecord>, StoreError> {
+                // One statement; absent filters bind values that match everything.
+                let rows = sqlx::query(Self::sql(
+                    "SELECT incident, item, title, owner, horizon, status, root_cause, \
+                         created_at, due_at, closed_at, drill \
+                     FROM action_items \
+                     WHERE (? OR status IN ('open', 'in-progress')) \
+                         AND due_at < ? AND created_at >= ? AND created_at < ? \
+                         AND (? OR owner = ?) AND (? OR drill = ?) \
+                     ORDER BY due_at, incident, item",
+                ))
+                .bind(!query.open && query.due_before.is_none())
+                .bind(query.due_before.unwrap_or(i64::MAX))
+                .bind(query.created.map_or(i64::MIN, |(from, _)| from))
+                .bind(query.created.map_or(i64::MAX, |(_, until)| until))
+                .bind(query.owner.is_none())
+                .bind(query.owner.clone().unwrap_or_default())
+                .bind(query.drills)
+                .bind(false)
+                .fetch_all(&self.$reader)
+                .await?;
+                rows.iter().map($crate::common::action_item).collect()
             }
 
             /// Writes `effects` inside an open transaction.

@@ -5,6 +5,7 @@
 use muster_core::access::Role;
 use muster_core::diagnostic::{self, Diagnostic};
 use muster_core::incident::checklist::ChecklistItem;
+use muster_core::incident::comms::{Cadence, Deadline};
 use muster_core::incident::{Event, Incident, IncidentId, Millis};
 use muster_core::plan::{
     CategoryId, IntegrationId, IntegrationKind, PersonId, Plan, ScenarioId, SeverityId,
@@ -168,6 +169,10 @@ pub(crate) struct IncidentDetail {
     pub incident: Incident,
     /// The runbook's steps in phase order, with what is done and what waits for approval.
     pub checklist: Vec<ChecklistItem>,
+    /// The audiences owed updates while it is open: last update, next due, overdue.
+    pub communications: Vec<Cadence>,
+    /// The deadlines that apply: legal ones and messages due after resolution.
+    pub deadlines: Vec<Deadline>,
 }
 
 impl From<IncidentView> for IncidentDetail {
@@ -175,10 +180,14 @@ impl From<IncidentView> for IncidentDetail {
         let IncidentView {
             incident,
             checklist,
+            communications,
+            deadlines,
         } = view;
         Self {
             incident,
             checklist,
+            communications,
+            deadlines,
         }
     }
 }

@@ -25,6 +25,8 @@ const STATE_CONFLICTS: &[&str] = &[
     "no-runbook",
     "not-in-triage",
     "integration-key-exists",
+    "postmortem-required",
+    "no-postmortem",
 ];
 
 /// Rejection codes that say what the command names does not exist (404).
@@ -33,6 +35,7 @@ const NOT_FOUND: &[&str] = &[
     "unknown-integration",
     "unknown-integration-key",
     "unknown-alert",
+    "unknown-action-item",
 ];
 
 /// A failed request, ready to be sent.

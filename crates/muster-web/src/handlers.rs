@@ -148,7 +148,9 @@ pub(crate) async fn declare(
 }
 
 /// The `{id}` of a path, as an incident id.
-fn incident_id(path: Result<Path<String>, PathRejection>) -> Result<IncidentId, ApiError> {
+pub(crate) fn incident_id(
+    path: Result<Path<String>, PathRejection>,
+) -> Result<IncidentId, ApiError> {
     let Path(text) = path.map_err(|rejection| {
         ApiError::bad_request(
             "invalid-id",

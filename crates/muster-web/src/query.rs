@@ -402,6 +402,71 @@ fn timestamp(name: &str, value: &str) -> Result<i64, ApiError> {
         })
 }
 
+/// The parameters of `GET /api/action-items`; [`action_item_query`] refuses any other.
+pub(crate) fn action_item_parameters() -> &'static [Param] {
+    static PARAMETERS: LazyLock<Vec<Param>> = LazyLock::new(|| {
+        vec![
+            param(
+                "open",
+                "`true` for items still open or in progress only.",
+                schema::<bool>,
+                false,
+            ),
+            param(
+                "overdue",
+                "`true` for open items past their due date only (the overdue report).",
+                schema::<bool>,
+                false,
+            ),
+            param(
+                "owner",
+                "Only items owned by this person (an id from the plan).",
+                schema::<String>,
+                false,
+            ),
+            param(
+                "drills",
+                "`true` to include items from drills (left out by default).",
+                schema::<bool>,
+                false,
+            ),
+        ]
+    });
+    &PARAMETERS
+}
+
+/// Turns the query of `GET /api/action-items` into a store query; `now` is the overdue cut.
+pub(crate) fn action_item_query(
+    pairs: &[(String, String)],
+    plan: &Plan,
+    now: i64,
+) -> Result<muster_store::ActionItemQuery, ApiError> {
+    let mut query = muster_store::ActionItemQuery::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in pairs {
+        let name = name.as_str();
+        admit(
+            name,
+            action_item_parameters(),
+            &mut seen,
+            "given twice; give it once",
+        )?;
+        let value = value.trim();
+        match name {
+            "open" => query.open = boolean(name, value)?,
+            "overdue" => query.due_before = boolean(name, value)?.then_some(now),
+            "owner" => {
+                let owner = known(value, "person", plan.people.iter().map(|p| p.id.as_str()))
+                    .map_err(|message| invalid(name, message))?;
+                query.owner = Some(owner.to_owned());
+            }
+            "drills" => query.drills = boolean(name, value)?,
+            _ => unreachable!("every listed parameter is handled"),
+        }
+    }
+    Ok(query)
+}
+
 #[cfg(test)]
 mod tests {
     use muster_core::incident::Status;

@@ -468,6 +468,95 @@ fn table() -> Vec<Route> {
             ],
             handler: |filter| on(filter, handlers::command),
         },
+        // Communications, post-mortems and action items
+        Route {
+            method: Method::Post,
+            path: "/api/incidents/{id}/messages/preview",
+            operation: "previewMessage",
+            tag: "incidents",
+            summary: "Render a plan template for an incident without sending it",
+            description: "The text `send_message` without a `body` would send: the template filled from the incident (and the audience's next update time). An unknown variable is refused here, before anything is sent.",
+            role: Some(Role::Viewer),
+            parameters: &[INCIDENT_ID],
+            body: Some(schema::<crate::followup::PreviewRequest>),
+            reply: Reply {
+                status: 200,
+                description: "The rendered subject and body.",
+                schema: Some(schema::<crate::followup::Preview>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (404, "There is no such incident (`unknown-incident`)."),
+                (
+                    422,
+                    "No such template (`unknown-reference`), or it cannot be rendered for this incident (`template-error`, naming the variable or the line).",
+                ),
+            ],
+            handler: |filter| on(filter, crate::followup::preview),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/incidents/{id}/postmortem",
+            operation: "getPostmortem",
+            tag: "incidents",
+            summary: "The incident's post-mortem",
+            description: "The latest saved version (Markdown), with which version is published; before anything is saved, the draft written from the incident (`version` 0). Save with the `save_postmortem` command and publish with `publish_postmortem`.",
+            role: Some(Role::Viewer),
+            parameters: &[INCIDENT_ID],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The post-mortem.",
+                schema: Some(schema::<crate::followup::Postmortem>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (404, "There is no such incident (`unknown-incident`)."),
+            ],
+            handler: |filter| on(filter, crate::followup::postmortem),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/incidents/{id}/postmortem/draft",
+            operation: "draftPostmortem",
+            tag: "incidents",
+            summary: "A fresh post-mortem draft from the incident",
+            description: "Summary, severity, duration, impact, the timeline table from the event log, root cause, what went well and poorly (from the SLAs, updates and deadlines), action items and lessons, in the plan's post-mortem template or the usual outline. Nothing is saved.",
+            role: Some(Role::Viewer),
+            parameters: &[INCIDENT_ID],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The draft.",
+                schema: Some(schema::<crate::followup::Draft>),
+            },
+            failures: &[
+                (400, "The id is malformed (`invalid-id`)."),
+                (404, "There is no such incident (`unknown-incident`)."),
+            ],
+            handler: |filter| on(filter, crate::followup::draft),
+        },
+        Route {
+            method: Method::Get,
+            path: "/api/action-items",
+            operation: "listActionItems",
+            tag: "incidents",
+            summary: "Action items across incidents",
+            description: "Soonest due first. `overdue=true` is the overdue report: open items past their due date. Drills' items only with `drills=true`.",
+            role: Some(Role::Viewer),
+            parameters: crate::query::action_item_parameters(),
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The matching action items.",
+                schema: Some(schema::<crate::followup::ActionItemList>),
+            },
+            failures: &[(
+                400,
+                "An unknown or repeated parameter, or a value that does not parse (`invalid-query`).",
+            )],
+            handler: |filter| on(filter, crate::followup::action_items),
+        },
         Route {
             method: Method::Get,
             path: "/api/audit",
@@ -553,6 +642,7 @@ fn table() -> Vec<Route> {
     table.extend(integration_routes());
     table.extend(alert_routes());
     table.extend(intake_routes());
+    table.extend(metrics_routes());
     table
 }
 
@@ -860,6 +950,51 @@ fn intake_routes() -> Vec<Route> {
                 ),
             ],
             handler: |filter| on(filter, crate::ack::acknowledge),
+        },
+    ]
+}
+
+/// The team's numbers and Muster's own health, for people and for Prometheus.
+fn metrics_routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::Get,
+            path: "/api/metrics/report",
+            operation: "getReport",
+            tag: "incidents",
+            summary: "The team's numbers over a period",
+            description: "Over the incidents declared in the period (days in the plan's time zone; the last 30 days, today included, by default) and the action items created in it: time to detect, acknowledge and resolve (count, mean, median and 90th percentile by nearest rank, in seconds) overall, per severity and per category, each against its target where the plan sets one; per severity the share acknowledged within `ack_within`, resolved within `resolve_target` and detected within the MTTD target; incidents per week; the repeat rate by root-cause tag; action-item completion. Drills only with `drills=true`.",
+            role: Some(Role::Viewer),
+            parameters: crate::metrics::REPORT_PARAMETERS,
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The report.",
+                schema: Some(schema::<muster_core::metrics::Report>),
+            },
+            failures: &[(
+                400,
+                "An unknown or repeated parameter, a day not written YYYY-MM-DD, or an empty period (`invalid-query`, naming the parameter).",
+            )],
+            handler: |filter| on(filter, crate::metrics::report),
+        },
+        Route {
+            method: Method::Get,
+            path: "/metrics",
+            operation: "prometheusMetrics",
+            tag: "service",
+            summary: "Metrics for Prometheus",
+            description: "Prometheus text exposition format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`): open incidents per severity; over the last 30 days (drills left out) incidents declared, time to detect, acknowledge and resolve as summaries (median and 90th percentile, with sum and count), deadline compliance, the repeat rate and action items; and this instance's own counters (alerts received and rejected, notifications by outcome, timers fired and their lag, declarations). Prometheus sends the token with `authorization: {credentials: <token>}` in its scrape config.",
+            role: Some(Role::Viewer),
+            parameters: &[],
+            body: None,
+            reply: Reply {
+                status: 200,
+                description: "The metrics, as `text/plain; version=0.0.4; charset=utf-8`.",
+                schema: None,
+            },
+            failures: &[],
+            handler: |filter| on(filter, crate::metrics::prometheus),
         },
     ]
 }

@@ -6,10 +6,12 @@
 //! The ladder: level `i` of a policy fires at `round_start + levels[i].after`. After the last
 //! level, while rounds remain (`repeat`), the ladder starts again one acknowledgement SLA after
 //! the last level's delay: `next_round_start = round_start + max(after) + ack_within`. An
-//! acknowledgement stops the ladder; resolving or closing cancels every timer of the incident.
+//! acknowledgement stops the ladder; resolving or closing cancels every timer of the incident
+//! but the deadlines that outlive it. Communications and deadline timers follow `comms`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::incident::comms;
 use crate::incident::event::{Event, EventKind, Millis};
 use crate::incident::state::Incident;
 use crate::plan::oncall::reachable;
@@ -19,6 +21,8 @@ use crate::plan::{ChannelId, EscalationPolicy, PersonId, Plan};
 /// Timer kinds, as stored.
 pub const ESCALATE: &str = "escalate";
 pub const ACK_SLA: &str = "ack-sla";
+/// Reminders of the severity's update cadence before the communications table ran them; such
+/// timers left in a store are dropped when they fire.
 pub const UPDATE_DUE: &str = "update-due";
 pub const HEARTBEAT: &str = "heartbeat";
 
@@ -34,7 +38,7 @@ pub struct LadderStep {
 /// A timer to arm, replacing any pending one of the same kind for the incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arm {
-    pub kind: &'static str,
+    pub kind: String,
     pub due_at: Millis,
     /// JSON read back when it fires.
     pub payload: String,
@@ -45,7 +49,7 @@ pub struct Arm {
 pub struct Reaction {
     pub arm: Vec<Arm>,
     /// Timer kinds to cancel for the incident.
-    pub cancel: Vec<&'static str>,
+    pub cancel: Vec<String>,
     /// Cancel every timer of the incident.
     pub cancel_all: bool,
 }
@@ -60,7 +64,7 @@ pub fn policy<'a>(plan: &'a Plan, incident: &Incident) -> Option<&'a EscalationP
 
 fn ladder_timer(step: LadderStep, due_at: Millis) -> Arm {
     Arm {
-        kind: ESCALATE,
+        kind: ESCALATE.to_owned(),
         due_at,
         payload: serde_json::to_string(&step).unwrap_or_default(),
     }
@@ -82,17 +86,8 @@ fn start_ladder(plan: &Plan, incident: &Incident, at: Millis) -> Option<Arm> {
 fn ack_sla(plan: &Plan, incident: &Incident) -> Option<Arm> {
     let severity = plan.severity(incident.severity.as_str())?;
     Some(Arm {
-        kind: ACK_SLA,
+        kind: ACK_SLA.to_owned(),
         due_at: incident.declared_at + severity.ack_within.as_millis(),
-        payload: "{}".to_owned(),
-    })
-}
-
-fn update_due(plan: &Plan, incident: &Incident, from: Millis) -> Option<Arm> {
-    let every = plan.severity(incident.severity.as_str())?.update_every?;
-    Some(Arm {
-        kind: UPDATE_DUE,
-        due_at: from + every.0.as_millis(),
         payload: "{}".to_owned(),
     })
 }
@@ -106,52 +101,73 @@ pub fn react(
     events: &[Event],
 ) -> Reaction {
     let mut reaction = Reaction::default();
+    let was_open = before.is_none_or(|incident| incident.status.is_open());
     if !after.status.is_open() {
-        let was_open = before.is_none_or(|incident| incident.status.is_open());
+        // Paging stops; the deadlines that outlive the incident (post-mortem, legal) are
+        // armed again below.
         reaction.cancel_all = was_open;
-        return reaction;
     }
-    for event in events {
-        match &event.kind {
-            EventKind::Declared { .. } => {
-                reaction.arm.extend(start_ladder(plan, after, event.at));
-                reaction.arm.extend(ack_sla(plan, after));
-                reaction.arm.extend(update_due(plan, after, event.at));
-            }
-            EventKind::Acknowledged { .. }
-                if before.is_some_and(|incident| incident.acknowledged_at.is_none()) =>
-            {
-                reaction.cancel.extend([ESCALATE, ACK_SLA]);
-            }
-            EventKind::SeverityChanged { .. } => {
-                // A new severity may mean another policy and SLA: start over unless someone
-                // already acknowledged.
-                if after.acknowledged_at.is_none() {
-                    reaction.cancel.push(ESCALATE);
+    if after.status.is_open() {
+        for event in events {
+            match &event.kind {
+                EventKind::Declared { .. } => {
                     reaction.arm.extend(start_ladder(plan, after, event.at));
                     reaction.arm.extend(ack_sla(plan, after));
                 }
-                reaction.arm.extend(update_due(plan, after, event.at));
+                EventKind::Acknowledged { .. }
+                    if before.is_some_and(|incident| incident.acknowledged_at.is_none()) =>
+                {
+                    reaction
+                        .cancel
+                        .extend([ESCALATE.to_owned(), ACK_SLA.to_owned()]);
+                }
+                // A new severity may mean another policy and SLA: start over unless someone
+                // already acknowledged.
+                EventKind::SeverityChanged { .. } if after.acknowledged_at.is_none() => {
+                    reaction.cancel.push(ESCALATE.to_owned());
+                    reaction.arm.extend(start_ladder(plan, after, event.at));
+                    reaction.arm.extend(ack_sla(plan, after));
+                }
+                _ => {}
             }
-            EventKind::NoteAdded { .. } | EventKind::Reopened { .. } => {
-                reaction.arm.extend(update_due(plan, after, event.at));
-            }
-            _ => {}
         }
     }
     // A later arm of the same kind replaces an earlier one; keep only the last of each kind.
-    let mut seen = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     reaction.arm = reaction
         .arm
         .into_iter()
         .rev()
         .filter(|arm| {
             let first = !seen.contains(&arm.kind);
-            seen.push(arm.kind);
+            seen.push(arm.kind.clone());
             first
         })
         .collect();
     reaction.arm.reverse();
+    // Communications and deadlines: arm what changed, cancel what no longer runs.
+    let old = if reaction.cancel_all {
+        Vec::new()
+    } else {
+        before
+            .map(|incident| comms::clocks(plan, incident))
+            .unwrap_or_default()
+    };
+    let new = comms::clocks(plan, after);
+    for clock in &new {
+        if !old.contains(clock) {
+            reaction.arm.push(Arm {
+                kind: clock.kind.clone(),
+                due_at: clock.due_at,
+                payload: "{}".to_owned(),
+            });
+        }
+    }
+    for clock in old {
+        if !new.iter().any(|c| c.kind == clock.kind) {
+            reaction.cancel.push(clock.kind);
+        }
+    }
     reaction
 }
 
@@ -272,35 +288,4 @@ pub fn ack_overdue(plan: &Plan, incident: &Incident) -> Option<EventKind> {
     Some(EventKind::AckOverdue {
         sla: severity.ack_within.to_string(),
     })
-}
-
-/// What an `update-due` timer records and the next reminder, while the incident is open.
-#[must_use]
-pub fn update_reminder(
-    plan: &Plan,
-    incident: &Incident,
-    now: Millis,
-) -> Option<(EventKind, Option<Arm>)> {
-    if !incident.status.is_open() {
-        return None;
-    }
-    let every = plan.severity(incident.severity.as_str())?.update_every?;
-    Some((
-        EventKind::UpdateDue {
-            every: every.0.to_string(),
-        },
-        update_due(plan, incident, now),
-    ))
-}
-
-/// Who is told an update is due: the holder of the plan's first role (the incident commander in
-/// every seed), else that role's primary.
-#[must_use]
-pub fn update_owner(plan: &Plan, incident: &Incident) -> Option<PersonId> {
-    let role = plan.roles.first()?;
-    incident
-        .roles
-        .get(&role.id)
-        .cloned()
-        .or_else(|| Some(role.primary.clone()))
 }

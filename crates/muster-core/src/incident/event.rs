@@ -9,7 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::plan::{
-    CategoryId, ComponentId, DecisionId, PersonId, RoleId, RunbookId, ScenarioId, SeverityId,
+    CategoryId, ChannelId, ComponentId, DecisionId, PersonId, RoleId, RunbookId, ScenarioId,
+    SeverityId, TemplateId,
 };
 
 /// Milliseconds since the Unix epoch, the one time representation stored and hashed.
@@ -281,6 +282,126 @@ impl FromStr for Impact {
     }
 }
 
+/// How soon an action item is due (seed 002's categories of follow-up work).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Horizon {
+    /// Critical fixes, within a week.
+    Immediate,
+    /// Important improvements, within a month.
+    ShortTerm,
+    /// Systemic changes, within three months.
+    LongTerm,
+}
+
+impl Horizon {
+    pub const ALL: [Horizon; 3] = [Horizon::Immediate, Horizon::ShortTerm, Horizon::LongTerm];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Horizon::Immediate => "immediate",
+            Horizon::ShortTerm => "short-term",
+            Horizon::LongTerm => "long-term",
+        }
+    }
+
+    /// The due date an item gets when none is given: one week, one month (30 days) or three
+    /// months (90 days) after it was added.
+    #[must_use]
+    pub fn span_millis(self) -> Millis {
+        const DAY: Millis = 24 * 60 * 60 * 1000;
+        match self {
+            Horizon::Immediate => 7 * DAY,
+            Horizon::ShortTerm => 30 * DAY,
+            Horizon::LongTerm => 90 * DAY,
+        }
+    }
+
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Horizon::Immediate => "Immediate (1 week)",
+            Horizon::ShortTerm => "Short-term (1 month)",
+            Horizon::LongTerm => "Long-term (3 months)",
+        }
+    }
+}
+
+impl FromStr for Horizon {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Horizon::ALL
+            .into_iter()
+            .find(|horizon| horizon.as_str() == text.trim())
+            .ok_or_else(|| {
+                format!("'{text}' is not a horizon; use immediate, short-term or long-term")
+            })
+    }
+}
+
+/// Where an action item stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatus {
+    Open,
+    InProgress,
+    Done,
+    /// Decided against; counts as closed but not as completed.
+    Dropped,
+}
+
+impl ActionStatus {
+    pub const ALL: [ActionStatus; 4] = [
+        ActionStatus::Open,
+        ActionStatus::InProgress,
+        ActionStatus::Done,
+        ActionStatus::Dropped,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Open => "open",
+            ActionStatus::InProgress => "in-progress",
+            ActionStatus::Done => "done",
+            ActionStatus::Dropped => "dropped",
+        }
+    }
+
+    /// Still work to do.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(self, ActionStatus::Open | ActionStatus::InProgress)
+    }
+}
+
+impl fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        ActionStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text.trim())
+            .ok_or_else(|| {
+                format!(
+                    "'{text}' is not an action-item status; use open, in-progress, done or dropped"
+                )
+            })
+    }
+}
+
 /// One thing that happened to an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -434,6 +555,88 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A message went out to an audience of the communications table (or to channels).
+    MessageSent {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audience: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<TemplateId>,
+        channels: Vec<ChannelId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        body: String,
+    },
+    /// An audience's update cadence came round; its owner was reminded.
+    CommunicationDue {
+        audience: String,
+        every: String,
+        due_at: Millis,
+    },
+    /// An update is late: flagged on the incident and escalated to the commander.
+    CommunicationOverdue {
+        audience: String,
+        due_at: Millis,
+    },
+    /// A deadline is coming up; its owner was reminded.
+    DeadlineNear {
+        deadline: String,
+        title: String,
+        due_at: Millis,
+    },
+    /// A deadline passed without being met.
+    DeadlineMissed {
+        deadline: String,
+        title: String,
+        due_at: Millis,
+    },
+    /// A deadline was met: the authority notified, the report filed.
+    DeadlineMet {
+        deadline: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// What caused the incident; the tag finds repeat incidents of the same cause.
+    RootCauseSet {
+        tag: String,
+        text: String,
+    },
+    ActionItemAdded {
+        /// 1-based number within the incident.
+        item: u32,
+        title: String,
+        owner: PersonId,
+        due_at: Millis,
+        horizon: Horizon,
+        /// The root-cause tag the item addresses.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_cause: Option<String>,
+    },
+    ActionItemUpdated {
+        item: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<ActionStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<PersonId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_at: Option<Millis>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A version of the post-mortem document was saved.
+    PostmortemSaved {
+        version: u32,
+        markdown: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A saved version was published internally, and to the status page when `public` (the
+    /// text is then carried here, since the status page reads nothing else).
+    PostmortemPublished {
+        version: u32,
+        public: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        markdown: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -463,6 +666,17 @@ impl EventKind {
             EventKind::Reopened { .. } => "reopened",
             EventKind::UpdatePublished { .. } => "update_published",
             EventKind::Closed { .. } => "closed",
+            EventKind::MessageSent { .. } => "message_sent",
+            EventKind::CommunicationDue { .. } => "communication_due",
+            EventKind::CommunicationOverdue { .. } => "communication_overdue",
+            EventKind::DeadlineNear { .. } => "deadline_near",
+            EventKind::DeadlineMissed { .. } => "deadline_missed",
+            EventKind::DeadlineMet { .. } => "deadline_met",
+            EventKind::RootCauseSet { .. } => "root_cause_set",
+            EventKind::ActionItemAdded { .. } => "action_item_added",
+            EventKind::ActionItemUpdated { .. } => "action_item_updated",
+            EventKind::PostmortemSaved { .. } => "postmortem_saved",
+            EventKind::PostmortemPublished { .. } => "postmortem_published",
         }
     }
 }
@@ -607,8 +821,97 @@ impl EventKind {
                 ..
             } => format!("Status page: {} \u{2014} {title}: {message}", state.title()),
             EventKind::Closed { note } => format!("Closed{}", or_none(note.as_ref())),
+            EventKind::MessageSent {
+                audience,
+                channels,
+                subject,
+                ..
+            } => {
+                let channels: Vec<&str> = channels.iter().map(ChannelId::as_str).collect();
+                format!(
+                    "Message to {} via {}{}",
+                    audience.as_deref().unwrap_or("channels"),
+                    channels.join(", "),
+                    or_none(subject.as_ref())
+                )
+            }
+            EventKind::CommunicationDue {
+                audience, every, ..
+            } => {
+                format!("Update to {audience} due (every {every})")
+            }
+            EventKind::CommunicationOverdue { audience, due_at } => {
+                format!("Update to {audience} overdue (was due {})", clock(*due_at))
+            }
+            EventKind::DeadlineNear { title, due_at, .. } => {
+                format!("Deadline coming up: {title}, due {}", clock(*due_at))
+            }
+            EventKind::DeadlineMissed { title, due_at, .. } => {
+                format!("Deadline missed: {title} (was due {})", clock(*due_at))
+            }
+            EventKind::DeadlineMet { deadline, note } => {
+                format!("Deadline met: {deadline}{}", or_none(note.as_ref()))
+            }
+            EventKind::RootCauseSet { tag, text } => format!("Root cause [{tag}]: {text}"),
+            EventKind::ActionItemAdded {
+                item,
+                title,
+                owner,
+                horizon,
+                ..
+            } => format!(
+                "Action item #{item} ({}) for {owner}: {title}",
+                horizon.as_str()
+            ),
+            EventKind::ActionItemUpdated {
+                item,
+                status,
+                owner,
+                due_at,
+                note,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(status) = status {
+                    parts.push(status.as_str().to_owned());
+                }
+                if let Some(owner) = owner {
+                    parts.push(format!("owner {owner}"));
+                }
+                if let Some(due_at) = due_at {
+                    parts.push(format!("due {}", clock(*due_at)));
+                }
+                format!(
+                    "Action item #{item}: {}{}",
+                    parts.join(", "),
+                    or_none(note.as_ref())
+                )
+            }
+            EventKind::PostmortemSaved { version, note, .. } => {
+                format!(
+                    "Post-mortem version {version} saved{}",
+                    or_none(note.as_ref())
+                )
+            }
+            EventKind::PostmortemPublished {
+                version, public, ..
+            } => format!(
+                "Post-mortem version {version} published {}",
+                if *public {
+                    "internally and on the status page"
+                } else {
+                    "internally"
+                }
+            ),
         }
     }
+}
+
+/// A time in a one-line description: UTC to the minute (pages show their own zone beside it).
+fn clock(at: Millis) -> String {
+    jiff::Timestamp::from_millisecond(at).map_or_else(
+        |_| at.to_string(),
+        |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// An alert as listed on an incident's timeline.

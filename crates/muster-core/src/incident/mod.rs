@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod checklist;
+pub mod comms;
 pub mod escalation;
 pub mod event;
 pub mod signature;
@@ -10,6 +11,9 @@ pub mod state;
 
 pub use chain::Link;
 pub use event::{
-    AttachedAlert, Event, EventKind, Impact, IncidentId, Millis, NotifyOutcome, PublicState, Status,
+    ActionStatus, AttachedAlert, Event, EventKind, Horizon, Impact, IncidentId, Millis,
+    NotifyOutcome, PublicState, Status,
 };
-pub use state::{Command, Incident, Rejection, decide, qualify};
+pub use state::{
+    ActionItem, Command, Incident, PostmortemState, Rejection, RootCause, decide, qualify,
+};

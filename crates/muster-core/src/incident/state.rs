@@ -6,12 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::incident::event::{Event, EventKind, Impact, IncidentId, Millis, PublicState, Status};
+use crate::incident::comms;
+use crate::incident::event::{
+    ActionStatus, Event, EventKind, Horizon, Impact, IncidentId, Millis, PublicState, Status,
+};
 use crate::incident::signature;
 use crate::plan::structure::did_you_mean;
 use crate::plan::{
-    CategoryId, ComponentId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId, ScenarioId,
-    SeverityId,
+    CategoryId, ChannelId, ComponentId, Decision, DecisionId, PersonId, Plan, RoleId, RunbookId,
+    ScenarioId, SeverityId, TemplateId,
 };
 
 /// Approvals gathered for one decision.
@@ -19,6 +22,46 @@ use crate::plan::{
 pub struct DecisionState {
     pub requested_at: Option<Millis>,
     pub approvals: BTreeMap<PersonId, Millis>,
+}
+
+/// What caused an incident, with the tag that finds others of the same cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RootCause {
+    pub tag: String,
+    pub text: String,
+}
+
+/// Follow-up work from an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionItem {
+    pub title: String,
+    pub owner: PersonId,
+    pub due_at: Millis,
+    pub horizon: Horizon,
+    pub status: ActionStatus,
+    pub root_cause: Option<String>,
+    pub created_at: Millis,
+    /// When it was done or dropped.
+    pub closed_at: Option<Millis>,
+}
+
+impl ActionItem {
+    #[must_use]
+    pub fn overdue(&self, now: Millis) -> bool {
+        self.status.is_open() && now > self.due_at
+    }
+}
+
+/// Where the post-mortem stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PostmortemState {
+    /// The latest saved version (1-based) and when it was saved.
+    pub version: u32,
+    pub saved_at: Millis,
+    pub published_version: Option<u32>,
+    pub published_at: Option<Millis>,
+    /// Also on the public status page.
+    pub public: bool,
 }
 
 /// Everything known about an incident, derived from its events and nothing else.
@@ -63,6 +106,35 @@ pub struct Incident {
     /// The title the status page shows.
     #[serde(default)]
     pub public_title: Option<String>,
+    /// When the status page was last updated for it.
+    #[serde(default)]
+    pub public_updated_at: Option<Millis>,
+    /// When a message last went out on each channel.
+    #[serde(default)]
+    pub sent_on: BTreeMap<ChannelId, Millis>,
+    /// When a message last went out to each audience of the communications table.
+    #[serde(default)]
+    pub sent_to: BTreeMap<String, Millis>,
+    /// Per audience, the due time of the last update its owner was reminded of.
+    #[serde(default)]
+    pub updates_reminded: BTreeMap<String, Millis>,
+    /// Per audience, the due time of the last update flagged overdue.
+    #[serde(default)]
+    pub updates_overdue: BTreeMap<String, Millis>,
+    /// Deadlines (by key) whose owner was reminded, met, and missed.
+    #[serde(default)]
+    pub deadlines_near: BTreeMap<String, Millis>,
+    #[serde(default)]
+    pub deadlines_met: BTreeMap<String, Millis>,
+    #[serde(default)]
+    pub deadlines_missed: BTreeMap<String, Millis>,
+    #[serde(default)]
+    pub root_cause: Option<RootCause>,
+    /// By number, from 1.
+    #[serde(default)]
+    pub action_items: BTreeMap<u32, ActionItem>,
+    #[serde(default)]
+    pub postmortem: Option<PostmortemState>,
     pub last_seq: u64,
     pub updated_at: Millis,
 }
@@ -118,6 +190,17 @@ impl Incident {
                 escalation: None,
                 public_state: None,
                 public_title: None,
+                public_updated_at: None,
+                sent_on: BTreeMap::new(),
+                sent_to: BTreeMap::new(),
+                updates_reminded: BTreeMap::new(),
+                updates_overdue: BTreeMap::new(),
+                deadlines_near: BTreeMap::new(),
+                deadlines_met: BTreeMap::new(),
+                deadlines_missed: BTreeMap::new(),
+                root_cause: None,
+                action_items: BTreeMap::new(),
+                postmortem: None,
                 last_seq: event.seq,
                 updated_at: at,
             });
@@ -197,10 +280,109 @@ impl Incident {
             EventKind::UpdatePublished { state, title, .. } => {
                 incident.public_state = Some(*state);
                 incident.public_title = Some(title.clone());
+                incident.public_updated_at = Some(at);
             }
             EventKind::Closed { .. } => {
                 incident.status = Status::Closed;
                 incident.closed_at = Some(at);
+            }
+            EventKind::MessageSent {
+                audience, channels, ..
+            } => {
+                for channel in channels {
+                    incident.sent_on.insert(channel.clone(), at);
+                }
+                if let Some(audience) = audience {
+                    incident.sent_to.insert(audience.clone(), at);
+                }
+            }
+            EventKind::CommunicationDue {
+                audience, due_at, ..
+            } => {
+                incident.updates_reminded.insert(audience.clone(), *due_at);
+            }
+            EventKind::CommunicationOverdue { audience, due_at } => {
+                incident.updates_reminded.insert(audience.clone(), *due_at);
+                incident.updates_overdue.insert(audience.clone(), *due_at);
+            }
+            EventKind::DeadlineNear {
+                deadline, due_at, ..
+            } => {
+                incident.deadlines_near.insert(deadline.clone(), *due_at);
+            }
+            EventKind::DeadlineMissed {
+                deadline, due_at, ..
+            } => {
+                incident.deadlines_near.insert(deadline.clone(), *due_at);
+                incident.deadlines_missed.insert(deadline.clone(), *due_at);
+            }
+            EventKind::DeadlineMet { deadline, .. } => {
+                incident.deadlines_met.entry(deadline.clone()).or_insert(at);
+            }
+            EventKind::RootCauseSet { tag, text } => {
+                incident.root_cause = Some(RootCause {
+                    tag: tag.clone(),
+                    text: text.clone(),
+                });
+            }
+            EventKind::ActionItemAdded {
+                item,
+                title,
+                owner,
+                due_at,
+                horizon,
+                root_cause,
+            } => {
+                incident.action_items.insert(
+                    *item,
+                    ActionItem {
+                        title: title.clone(),
+                        owner: owner.clone(),
+                        due_at: *due_at,
+                        horizon: *horizon,
+                        status: ActionStatus::Open,
+                        root_cause: root_cause.clone(),
+                        created_at: at,
+                        closed_at: None,
+                    },
+                );
+            }
+            EventKind::ActionItemUpdated {
+                item,
+                status,
+                owner,
+                due_at,
+                ..
+            } => {
+                if let Some(action) = incident.action_items.get_mut(item) {
+                    if let Some(status) = status {
+                        action.status = *status;
+                        action.closed_at = (!status.is_open()).then_some(at);
+                    }
+                    if let Some(owner) = owner {
+                        action.owner = owner.clone();
+                    }
+                    if let Some(due_at) = due_at {
+                        action.due_at = *due_at;
+                    }
+                }
+            }
+            EventKind::PostmortemSaved { version, .. } => {
+                let postmortem = incident
+                    .postmortem
+                    .get_or_insert_with(PostmortemState::default);
+                postmortem.version = *version;
+                postmortem.saved_at = at;
+            }
+            EventKind::PostmortemPublished {
+                version, public, ..
+            } => {
+                let postmortem = incident
+                    .postmortem
+                    .get_or_insert_with(PostmortemState::default);
+                postmortem.published_version = Some(*version);
+                postmortem.published_at = Some(at);
+                postmortem.public = postmortem.public || *public;
             }
         }
         Some(incident)
@@ -322,6 +504,66 @@ pub enum Command {
     Close {
         #[serde(default)]
         note: Option<String>,
+    },
+    /// Sends a message to an audience of the communications table, or to channels. Without a
+    /// body, the template is rendered from the incident first (previewing shows the same text).
+    SendMessage {
+        #[serde(default)]
+        audience: Option<String>,
+        #[serde(default)]
+        template: Option<TemplateId>,
+        /// Defaults to the audience's channels.
+        #[serde(default)]
+        channels: Vec<ChannelId>,
+        #[serde(default)]
+        subject: Option<String>,
+        #[serde(default)]
+        body: Option<String>,
+    },
+    /// Marks a deadline met: a legal deadline's id, or `message:AUDIENCE` for a due message.
+    CompleteDeadline {
+        deadline: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    SetRootCause {
+        /// Lowercase words joined by dashes, e.g. `oracle-staleness`; incidents with the same
+        /// tag are repeats.
+        tag: String,
+        text: String,
+    },
+    AddActionItem {
+        title: String,
+        owner: PersonId,
+        horizon: Horizon,
+        /// Defaults to one week, one month or three months from now, by horizon.
+        #[serde(default)]
+        due_at: Option<Millis>,
+        /// Defaults to the incident's root-cause tag.
+        #[serde(default)]
+        root_cause: Option<String>,
+    },
+    UpdateActionItem {
+        item: u32,
+        #[serde(default)]
+        status: Option<ActionStatus>,
+        #[serde(default)]
+        owner: Option<PersonId>,
+        #[serde(default)]
+        due_at: Option<Millis>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Saves a new version of the post-mortem (Markdown).
+    SavePostmortem {
+        markdown: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Publishes the latest saved version, internally and, when `public`, on the status page.
+    PublishPostmortem {
+        #[serde(default)]
+        public: bool,
     },
 }
 
@@ -487,6 +729,13 @@ pub fn decide(
             | Command::Close { .. }
             | Command::AddTag { .. }
             | Command::PublishUpdate { .. }
+            | Command::SendMessage { .. }
+            | Command::CompleteDeadline { .. }
+            | Command::SetRootCause { .. }
+            | Command::AddActionItem { .. }
+            | Command::UpdateActionItem { .. }
+            | Command::SavePostmortem { .. }
+            | Command::PublishPostmortem { .. }
     );
     if !open && !allowed_when_finished {
         return reject(
@@ -704,9 +953,150 @@ pub fn decide(
                     ),
                 );
             }
+            if let Some(policy) = &plan.postmortem
+                && !incident.drill
+                && policy.required_for.contains(&incident.severity)
+                && incident
+                    .postmortem
+                    .as_ref()
+                    .is_none_or(|postmortem| postmortem.published_version.is_none())
+            {
+                return reject(
+                    "postmortem-required",
+                    format!(
+                        "the plan requires a published post-mortem before a {} incident is closed; save and publish one first",
+                        incident.severity
+                    ),
+                );
+            }
             EventKind::Closed {
                 note: note.clone().filter(|note| !note.trim().is_empty()),
             }
+        }
+        Command::SendMessage {
+            audience,
+            template,
+            channels,
+            subject,
+            body,
+        } => comms::send_message(
+            plan,
+            incident,
+            audience.as_deref(),
+            template.as_ref(),
+            channels,
+            subject.as_deref(),
+            body.as_deref(),
+        )?,
+        Command::CompleteDeadline { deadline, note } => {
+            comms::complete_deadline(plan, incident, deadline, note.as_deref())?
+        }
+        Command::SetRootCause { tag, text } => {
+            let tag = root_cause_tag(tag)?;
+            let text = required_text(text, "the root cause (what went wrong, technically)")?;
+            if incident
+                .root_cause
+                .as_ref()
+                .is_some_and(|cause| cause.tag == tag && cause.text == text)
+            {
+                return reject("no-change", "that is already the root cause");
+            }
+            EventKind::RootCauseSet { tag, text }
+        }
+        Command::AddActionItem {
+            title,
+            owner,
+            horizon,
+            due_at,
+            root_cause,
+        } => {
+            known_person(plan, owner)?;
+            let root_cause = match root_cause {
+                Some(tag) => Some(root_cause_tag(tag)?),
+                None => incident.root_cause.as_ref().map(|cause| cause.tag.clone()),
+            };
+            let item = incident
+                .action_items
+                .keys()
+                .max()
+                .map_or(1, |last| last + 1);
+            EventKind::ActionItemAdded {
+                item,
+                title: required_text(title, "the action item's title")?,
+                owner: owner.clone(),
+                due_at: due_at.unwrap_or(now + horizon.span_millis()),
+                horizon: *horizon,
+                root_cause,
+            }
+        }
+        Command::UpdateActionItem {
+            item,
+            status,
+            owner,
+            due_at,
+            note,
+        } => {
+            let Some(current) = incident.action_items.get(item) else {
+                return reject(
+                    "unknown-action-item",
+                    format!(
+                        "{} has no action item #{item}; it has {}",
+                        incident.id,
+                        match incident.action_items.len() {
+                            0 => "none".to_owned(),
+                            n => format!("#1 to #{n}"),
+                        }
+                    ),
+                );
+            };
+            if let Some(owner) = owner {
+                known_person(plan, owner)?;
+            }
+            let status = status.filter(|status| *status != current.status);
+            let owner = owner.clone().filter(|owner| *owner != current.owner);
+            let due_at = due_at.filter(|due_at| *due_at != current.due_at);
+            let note = note.clone().filter(|note| !note.trim().is_empty());
+            if status.is_none() && owner.is_none() && due_at.is_none() && note.is_none() {
+                return reject(
+                    "no-change",
+                    format!(
+                        "action item #{item} already is as given; change its status, owner or due date, or add a note"
+                    ),
+                );
+            }
+            EventKind::ActionItemUpdated {
+                item: *item,
+                status,
+                owner,
+                due_at,
+                note,
+            }
+        }
+        Command::SavePostmortem { markdown, note } => {
+            if markdown.trim().is_empty() {
+                return reject("missing-text", "the post-mortem must not be empty");
+            }
+            if markdown.len() > MAX_POSTMORTEM_BYTES {
+                return reject(
+                    "too-long",
+                    format!(
+                        "the post-mortem is {} KiB; at most {} KiB is kept",
+                        markdown.len() / 1024,
+                        MAX_POSTMORTEM_BYTES / 1024
+                    ),
+                );
+            }
+            EventKind::PostmortemSaved {
+                version: incident.postmortem.as_ref().map_or(1, |pm| pm.version + 1),
+                markdown: markdown.clone(),
+                note: note.clone().filter(|note| !note.trim().is_empty()),
+            }
+        }
+        Command::PublishPostmortem { .. } => {
+            return reject(
+                "needs-text",
+                "publishing reads the saved post-mortem; the engine does that",
+            );
         }
     };
     Ok(vec![event])
@@ -845,6 +1235,87 @@ fn approve(
             .filter(|comment| !comment.trim().is_empty()),
         signature: key.as_ref().and(signature).map(str::to_owned),
         key,
+    })
+}
+
+/// The longest post-mortem kept (Markdown source).
+pub const MAX_POSTMORTEM_BYTES: usize = 256 * 1024;
+
+fn known_person(plan: &Plan, person: &PersonId) -> Result<(), Rejection> {
+    if plan.person(person.as_str()).is_none() {
+        return Err(unknown(
+            "person",
+            person.as_str(),
+            plan.people.iter().map(|p| p.id.to_string()),
+        ));
+    }
+    Ok(())
+}
+
+/// Root-cause tags are compared as written, so they are kept to one spelling: lowercase
+/// letters, digits and dashes.
+fn root_cause_tag(tag: &str) -> Result<String, Rejection> {
+    let tag = tag.trim();
+    let valid = !tag.is_empty()
+        && tag.len() <= 64
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return reject(
+            "invalid-tag",
+            format!(
+                "'{tag}' is not a root-cause tag; use lowercase letters, digits and dashes, e.g. oracle-staleness"
+            ),
+        );
+    }
+    Ok(tag.to_owned())
+}
+
+/// Publishing the latest saved post-mortem: `markdown` is that version's text (read from the
+/// timeline by the caller).
+pub fn publish_postmortem(
+    incident: &Incident,
+    public: bool,
+    markdown: &str,
+) -> Result<EventKind, Rejection> {
+    let Some(postmortem) = &incident.postmortem else {
+        return reject(
+            "no-postmortem",
+            format!(
+                "{} has no saved post-mortem; save one (start from the draft) before publishing",
+                incident.id
+            ),
+        );
+    };
+    if public && incident.drill {
+        return reject(
+            "drill",
+            format!(
+                "{} is a drill; drills are never published to the status page",
+                incident.id
+            ),
+        );
+    }
+    if public && incident.public_state.is_none() {
+        return reject(
+            "not-on-status-page",
+            format!(
+                "{} was never on the status page; publish a status-page update first, the public post-mortem is shown under it",
+                incident.id
+            ),
+        );
+    }
+    if postmortem.published_version == Some(postmortem.version) && (postmortem.public || !public) {
+        return reject(
+            "no-change",
+            format!("version {} is already published", postmortem.version),
+        );
+    }
+    Ok(EventKind::PostmortemPublished {
+        version: postmortem.version,
+        public,
+        markdown: public.then(|| markdown.to_owned()),
     })
 }
 

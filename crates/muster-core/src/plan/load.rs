@@ -96,7 +96,17 @@ impl<'a> Locator<'a> {
     }
 
     fn finding_diagnostic(&mut self, root: &Node, finding: Finding) -> Diagnostic {
-        let loc = if finding.on_key {
+        let inside = finding
+            .inner
+            .filter(|_| !finding.on_key)
+            .and_then(|position| Some((position, root.find(&finding.path)?)));
+        let loc = if let Some((position, node)) = inside {
+            let text = self
+                .sources
+                .get(node.loc.file)
+                .map_or("", |source| source.text);
+            node.locate_inside(text, position)
+        } else if finding.on_key {
             root.locate_key(&finding.path)
         } else {
             root.locate(&finding.path)

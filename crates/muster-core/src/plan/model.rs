@@ -157,6 +157,9 @@ pub struct Plan {
     pub templates: Vec<Template>,
     #[serde(default)]
     pub status_page: Option<StatusPage>,
+    /// How post-mortems are written and when one must be published before closing.
+    #[serde(default)]
+    pub postmortem: Option<PostmortemPolicy>,
     #[serde(default)]
     pub drills: Option<Drills>,
     #[serde(default)]
@@ -830,6 +833,8 @@ pub enum TemplateKind {
     CustomerEmail,
     SecurityAdvisory,
     AllClear,
+    /// The post-mortem document: the draft Muster writes from an incident uses it.
+    PostMortem,
     Other,
 }
 
@@ -842,6 +847,19 @@ pub struct Template {
     #[serde(default)]
     pub subject: Option<String>,
     pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemPolicy {
+    /// The template the draft is written in (kind `post-mortem`); Muster's own follows the
+    /// usual outline (summary, timeline, root cause, what went well and poorly, action items,
+    /// lessons) when none is named.
+    #[serde(default)]
+    pub template: Option<TemplateId>,
+    /// Severities whose incidents cannot be closed before a post-mortem is published.
+    #[serde(default)]
+    pub required_for: Vec<SeverityId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

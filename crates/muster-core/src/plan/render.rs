@@ -1785,6 +1785,7 @@ fn template_kind(kind: TemplateKind) -> &'static str {
         TemplateKind::CustomerEmail => "customer email",
         TemplateKind::SecurityAdvisory => "security advisory",
         TemplateKind::AllClear => "all clear",
+        TemplateKind::PostMortem => "post-mortem",
         TemplateKind::Other => "other",
     }
 }

@@ -13,13 +13,14 @@ use crate::alert::route::{UNROUTED, rule_id};
 use crate::alert::{is_label_name, webhook};
 use crate::diagnostic::Severity;
 use crate::incident::qualify;
+use crate::message::{self, Part, Problem};
 use crate::plan::model::{
     Channel, ChannelId, IntegrationKind, PersonId, Plan, RouteAction, RunbookId,
 };
 use crate::plan::oncall;
 use crate::plan::structure::did_you_mean;
 use crate::plan::values::{Condition, MatchOp, Target, TargetKind};
-use crate::plan::yaml::{Path, Segment};
+use crate::plan::yaml::{Path, Segment, TextPosition};
 
 /// How far ahead on-call gaps are looked for.
 pub const LOOKAHEAD_DAYS: i64 = 28;
@@ -34,6 +35,9 @@ pub struct Finding {
     pub code: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    /// A place inside the value the path names (a line and column of a template's text), when
+    /// the problem is there rather than with the whole value.
+    pub inner: Option<TextPosition>,
 }
 
 macro_rules! path {
@@ -101,6 +105,7 @@ impl<'plan> Checker<'plan> {
             code,
             message,
             hint,
+            inner: None,
         });
     }
 
@@ -980,6 +985,35 @@ impl<'plan> Checker<'plan> {
                 );
             }
         }
+        if let Some(policy) = &plan.postmortem {
+            if let Some(template) = &policy.template
+                && self.reference(
+                    path!["postmortem", "template"],
+                    "template",
+                    template.as_str(),
+                    &templates,
+                )
+                && plan
+                    .template(template.as_str())
+                    .is_some_and(|t| t.kind != crate::plan::model::TemplateKind::PostMortem)
+            {
+                self.warn(
+                    path!["postmortem", "template"],
+                    "template-kind",
+                    format!("template '{template}' is not of kind post-mortem"),
+                    Some("set kind: post-mortem on the template".to_owned()),
+                );
+            }
+            let severities = ids(&plan.severities, |s| s.id.as_str());
+            for (index, severity) in policy.required_for.iter().enumerate() {
+                self.reference(
+                    path!["postmortem", "required_for", index],
+                    "severity",
+                    severity.as_str(),
+                    &severities,
+                );
+            }
+        }
         self.duplicates(
             "deadlines",
             plan.deadlines.iter().map(|d| d.id.as_str()),
@@ -1044,6 +1078,51 @@ impl<'plan> Checker<'plan> {
                         format!("status-page component '{}' is listed twice", component.id),
                         None,
                     );
+                }
+            }
+        }
+    }
+
+    /// Every template's subject and body: valid template syntax, and only variables Muster
+    /// provides. Findings point inside the text, at the broken tag or the unknown variable.
+    fn check_templates(&mut self) {
+        let plan = self.plan;
+        let variables: Vec<&str> = message::VARIABLES.iter().map(|(name, _)| *name).collect();
+        for (index, template) in plan.templates.iter().enumerate() {
+            let parts = [
+                (Part::Subject, template.subject.as_deref()),
+                (Part::Body, Some(template.body.as_str())),
+            ];
+            for (part, text) in parts {
+                let Some(text) = text else { continue };
+                for found in message::check_text(text, plan) {
+                    let (code, text, hint) = match found.problem {
+                        Problem::UnknownVariable(name) => {
+                            let guess = did_you_mean(&name, variables.iter().copied())
+                                .map(|guess| format!("did you mean '{guess}'? "))
+                                .unwrap_or_default();
+                            (
+                                "template-variable",
+                                format!(
+                                    "template '{}' ({part}) uses '{name}', which Muster does not provide",
+                                    template.id
+                                ),
+                                Some(format!("{guess}known variables: {}", variables.join(", "))),
+                            )
+                        }
+                        problem => (
+                            "template-syntax",
+                            format!("template '{}' ({part}): {problem}", template.id),
+                            found.hint,
+                        ),
+                    };
+                    self.error(path!["templates", index, part.as_str()], code, text, hint);
+                    if let Some(finding) = self.findings.last_mut() {
+                        finding.inner = Some(TextPosition {
+                            line: found.line,
+                            column: found.column,
+                        });
+                    }
                 }
             }
         }
@@ -1374,6 +1453,7 @@ pub fn validate(plan: &Plan, now: Timestamp) -> Vec<Finding> {
     checker.check_scenarios_and_runbooks();
     checker.check_decisions();
     checker.check_communications();
+    checker.check_templates();
     checker.check_integrations();
     checker.check_routes();
     checker.check_drills(now);

@@ -46,10 +46,46 @@ pub struct Entry {
     pub value: Node,
 }
 
+/// How a scalar is written. A block scalar's place is its first line of text, at the block's
+/// indentation; a quoted scalar's place is its opening quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    #[default]
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|`, `|-`, `|+`: lines kept as written.
+    Literal,
+    /// `>`: lines folded into spaces.
+    Folded,
+}
+
+impl From<ScalarStyle> for Style {
+    fn from(style: ScalarStyle) -> Self {
+        match style {
+            ScalarStyle::Plain => Style::Plain,
+            ScalarStyle::SingleQuoted => Style::SingleQuoted,
+            ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+            ScalarStyle::Literal => Style::Literal,
+            ScalarStyle::Folded => Style::Folded,
+        }
+    }
+}
+
+/// A place inside a text value: 1-based line and column (in characters) of the value's own
+/// text, as a template engine reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TextPosition {
+    pub line: usize,
+    pub column: usize,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub value: Value,
     pub loc: Loc,
+    /// How the scalar is written (`Plain` for lists and mappings).
+    pub style: Style,
 }
 
 /// One step of a path from the root of the plan to a value.
@@ -144,6 +180,97 @@ impl Node {
         }
     }
 
+    /// The node a path names, if the whole path exists.
+    #[must_use]
+    pub fn find(&self, path: &[Segment]) -> Option<&Node> {
+        match self.deepest(path) {
+            (node, true) => Some(node),
+            (_, false) => None,
+        }
+    }
+
+    /// The place in the file of a position inside this scalar's text. `file_text` is the text
+    /// of the file the scalar is in. A literal block maps line by line (the text's first line is
+    /// the line after the `|` indicator, columns start at the block's indentation); other
+    /// scalars are followed through the file character by character, past quotes, escapes,
+    /// indentation and folded line breaks. Anything that is not a scalar gives its own place.
+    #[must_use]
+    pub fn locate_inside(&self, file_text: &str, position: TextPosition) -> Loc {
+        let Value::Scalar { text, .. } = &self.value else {
+            return self.loc;
+        };
+        let at = |line: usize, column: usize| Loc {
+            line,
+            column,
+            length: 1,
+            ..self.loc
+        };
+        // A block scalar's place is its first line with text; lines before it are empty.
+        let leading = match self.style {
+            Style::Literal | Style::Folded => text.chars().take_while(|c| *c == '\n').count(),
+            _ => 0,
+        };
+        let first_line = self.loc.line.saturating_sub(leading).max(1);
+        let line = position.line.max(1);
+        let column = position.column.max(1);
+        if self.style == Style::Literal {
+            return at(first_line + line - 1, self.loc.column + column - 1);
+        }
+        if line <= leading {
+            return at(first_line + line - 1, self.loc.column);
+        }
+        // The character the position names, counted from the first line with text.
+        let target = text
+            .split('\n')
+            .take(line - 1)
+            .map(|line| line.chars().count() + 1)
+            .sum::<usize>()
+            + column
+            - 1;
+        let target = target.saturating_sub(leading);
+        let wanted: Vec<char> = text.chars().skip(leading).take(target + 1).collect();
+        let quoted = matches!(self.style, Style::SingleQuoted | Style::DoubleQuoted);
+        let mut cursor = FileCursor::new(file_text, self.loc, usize::from(quoted));
+        for (index, &want) in wanted.iter().enumerate() {
+            // At the wanted character the cursor stops on it; before, it moves past it.
+            let last = index == target;
+            loop {
+                let Some(found) = cursor.peek() else {
+                    return at(cursor.line, cursor.column);
+                };
+                if self.style == Style::DoubleQuoted && found == '\\' {
+                    // An escape sequence stands for one character of the text.
+                    if !last {
+                        cursor.skip_escape();
+                    }
+                    break;
+                }
+                if found == want {
+                    if !last {
+                        cursor.next();
+                    }
+                    break;
+                }
+                if want == ' ' && found == '\n' {
+                    // A folded line break: the break and the next line's indentation.
+                    if !last {
+                        cursor.next();
+                        while cursor.peek().is_some_and(|c| c == ' ' || c == '\t') {
+                            cursor.next();
+                        }
+                    }
+                    break;
+                }
+                // Indentation, a quote written twice, a line break dropped by folding.
+                cursor.next();
+            }
+            if last {
+                break;
+            }
+        }
+        at(cursor.line, cursor.column)
+    }
+
     /// The deepest node that exists along a path, and whether the whole path was found.
     fn deepest(&self, path: &[Segment]) -> (&Node, bool) {
         let mut node = self;
@@ -172,6 +299,78 @@ impl Node {
         match self.deepest(parent) {
             (node, true) => node.get(last).map_or(node.loc, |entry| entry.key_loc),
             (node, false) => node.loc,
+        }
+    }
+}
+
+/// Walks a scalar's characters in its file, keeping line and column, never past its end.
+struct FileCursor<'text> {
+    chars: std::iter::Peekable<std::str::Chars<'text>>,
+    left: usize,
+    line: usize,
+    column: usize,
+}
+
+impl<'text> FileCursor<'text> {
+    /// Starts at `loc`, `skip` characters in (past an opening quote).
+    fn new(file_text: &'text str, loc: Loc, skip: usize) -> Self {
+        let line_start = if loc.line <= 1 {
+            0
+        } else {
+            file_text
+                .match_indices('\n')
+                .nth(loc.line - 2)
+                .map_or(file_text.len(), |(at, _)| at + 1)
+        };
+        let mut chars = file_text[line_start..].chars().peekable();
+        for _ in 1..loc.column {
+            chars.next();
+        }
+        let mut cursor = Self {
+            chars,
+            left: loc.length.max(1),
+            line: loc.line,
+            column: loc.column,
+        };
+        for _ in 0..skip {
+            cursor.next();
+        }
+        cursor
+    }
+
+    fn peek(&mut self) -> Option<char> {
+        if self.left == 0 {
+            return None;
+        }
+        self.chars.peek().copied()
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let next = self.peek()?;
+        self.chars.next();
+        self.left -= 1;
+        if next == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(next)
+    }
+
+    /// Skips a double-quoted escape: the backslash, its letter and any hex digits.
+    fn skip_escape(&mut self) {
+        self.next();
+        let digits = match self.next() {
+            Some('x') => 2,
+            Some('u') => 4,
+            Some('U') => 8,
+            _ => 0,
+        };
+        for _ in 0..digits {
+            if self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                self.next();
+            }
         }
     }
 }
@@ -364,6 +563,7 @@ impl Builder<'_> {
                         kind,
                     },
                     loc,
+                    style: style.into(),
                 };
                 self.push_node(node, anchor);
             }
@@ -386,6 +586,7 @@ impl Builder<'_> {
                         Node {
                             value: Value::Seq(items),
                             loc,
+                            style: Style::Plain,
                         },
                         anchor,
                     ),
@@ -409,6 +610,7 @@ impl Builder<'_> {
                             Node {
                                 value: Value::Map(entries),
                                 loc,
+                                style: Style::Plain,
                             },
                             anchor,
                         )
@@ -424,6 +626,7 @@ impl Builder<'_> {
                         kind: ScalarKind::Null,
                     },
                     loc,
+                    style: Style::Plain,
                 });
                 self.push_node(node, 0);
             }
@@ -530,13 +733,13 @@ pub fn parse_all(texts: &[&str]) -> (Option<Node>, Vec<YamlProblem>) {
         let (document, found) = parse(file, text);
         problems.extend(found);
         let Some(document) = document else { continue };
+        let kind = document.kind_name();
         let Value::Map(entries) = document.value else {
             problems.push(YamlProblem {
                 loc: document.loc,
                 code: "type",
                 message: format!(
-                    "a plan file must be a mapping of sections (version, organization, severities, ...), this one is {}",
-                    Node { value: document.value, loc: document.loc }.kind_name()
+                    "a plan file must be a mapping of sections (version, organization, severities, ...), this one is {kind}"
                 ),
                 hint: None,
             });
@@ -547,6 +750,7 @@ pub fn parse_all(texts: &[&str]) -> (Option<Node>, Vec<YamlProblem>) {
                 root = Some(Node {
                     value: Value::Map(entries),
                     loc: document.loc,
+                    style: Style::Plain,
                 });
             }
             Some(Node {
@@ -604,6 +808,34 @@ mod tests {
         assert_eq!((loc.line, loc.column), (3, 11));
         let key = root.locate_key(&["people".into(), 0.into(), "name".into()]);
         assert_eq!((key.line, key.column), (3, 5));
+    }
+
+    /// The file line and column of a place inside the scalar at `key`.
+    fn inside(text: &str, key: &str, line: usize, column: usize) -> (usize, usize) {
+        let (root, problems) = parse(0, text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = root.unwrap();
+        let node = root.find(&["t".into(), key.into()]).unwrap();
+        let loc = node.locate_inside(text, TextPosition { line, column });
+        (loc.line, loc.column)
+    }
+
+    #[test]
+    fn places_inside_scalars_map_to_the_file() {
+        let text = "t:\n  literal: |-\n    one\n      two {{ x }}\n  blank: |\n\n    after\n  plain: a {{ b }}\n  quoted: \"a \\\" {{ q }}\"\n  single: 'it''s {{ s }}'\n  folded: >\n    one\n    two {{ f }}\n\n    three\n  flow: a\n    b {{ c }}\n";
+        // Literal: line by line from the line after the indicator, at the indentation.
+        assert_eq!(inside(text, "literal", 1, 1), (3, 5));
+        assert_eq!(inside(text, "literal", 2, 7), (4, 11));
+        // Leading empty lines count.
+        assert_eq!(inside(text, "blank", 2, 3), (7, 7));
+        // One-line scalars: the column on the value's line, past an opening quote and escapes.
+        assert_eq!(inside(text, "plain", 1, 3), (8, 12));
+        assert_eq!(inside(text, "quoted", 1, 5), (9, 17));
+        assert_eq!(inside(text, "single", 1, 6), (10, 18));
+        // Folded and multi-line plain scalars: followed across the folded breaks.
+        assert_eq!(inside(text, "folded", 1, 9), (13, 9));
+        assert_eq!(inside(text, "folded", 2, 1), (15, 5));
+        assert_eq!(inside(text, "flow", 1, 5), (17, 7));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod alertmanager;
 mod check;
+mod comms;
 mod coverage;
 mod examples;
 mod handoff;
@@ -11,6 +12,7 @@ mod incident;
 mod intake;
 mod oncall;
 mod pagerduty;
+mod postmortem;
 mod render;
 mod routing;
 mod signature;

@@ -12,6 +12,7 @@ use muster_store::{AnyStore, Store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+mod comms;
 mod paging;
 
 /// 2026-11-21T09:00:00Z

@@ -23,12 +23,12 @@ const MINUTE: i64 = 60_000;
 
 /// A webhook receiver that records what it is sent.
 #[derive(Clone, Default)]
-struct Hook {
-    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+pub(crate) struct Hook {
+    pub(crate) received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
 }
 
 impl Hook {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let app = axum::Router::new()
@@ -46,7 +46,7 @@ impl Hook {
         format!("http://{address}/hook")
     }
 
-    fn bodies(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn bodies(&self) -> Vec<serde_json::Value> {
         self.received
             .lock()
             .unwrap()
@@ -99,18 +99,18 @@ fn options(instance: &str) -> EngineOptions {
     }
 }
 
-struct Setup {
-    engine: Arc<Engine>,
-    clock: Arc<ManualClock>,
-    hook: Hook,
-    _dir: tempfile::TempDir,
+pub(crate) struct Setup {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) hook: Hook,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 async fn setup(url: &str) -> Setup {
     setup_from(url, PLAN).await
 }
 
-async fn setup_from(url: &str, plan: &str) -> Setup {
+pub(crate) async fn setup_from(url: &str, plan: &str) -> Setup {
     let hook = Hook::default();
     let hook_url = hook.start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -158,7 +158,7 @@ async fn drain(engine: &Engine) {
     while engine.process_alerts().await.unwrap() > 0 {}
 }
 
-fn kinds(events: &[muster_core::incident::Event]) -> Vec<&'static str> {
+pub(crate) fn kinds(events: &[muster_core::incident::Event]) -> Vec<&'static str> {
     events.iter().map(|event| event.kind.name()).collect()
 }
 
@@ -469,7 +469,7 @@ async fn resolved_alerts_and_heartbeat(url: &str) {
     );
 }
 
-fn sqlite_url() -> (tempfile::TempDir, String) {
+pub(crate) fn sqlite_url() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = dir.path().join("muster.db").display().to_string();
     (dir, url)
@@ -489,12 +489,15 @@ async fn storm_escalation_and_ack_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_fire_once_with_two_instances_on_sqlite() {
     let (_dir, url) = sqlite_url();
-    timers_fire_once_with_two_instances(&url).await;
+    Box::pin(timers_fire_once_with_two_instances(&url)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_fire_once_with_two_instances_on_postgres() {
-    timers_fire_once_with_two_instances(&muster_store::testing::scratch_postgres_url().await).await;
+    Box::pin(timers_fire_once_with_two_instances(
+        &muster_store::testing::scratch_postgres_url().await,
+    ))
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -306,3 +306,56 @@ async fn nobody_to_send_to_is_a_permanent_failure() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_written_message_arrives_as_written() {
+    let sink = sink();
+    let address = "customers+authored@example.org";
+    let destination = destination(
+        &format!("smtp://{}?tls=none", sink.addr),
+        &[address],
+        vec![],
+    );
+    let mut message = page();
+    message.drill = false;
+    message.authored = Some(muster_notify::Authored {
+        subject: Some("Service disruption: <b>payments</b> & refunds — état".to_owned()),
+        body: "Dear Valued Customer,\n\nWe are looking into <b>delays</b> & errors.\n\
+               The Équipe is on it.\n\nKind regards,\nThe Example team"
+            .to_owned(),
+    });
+    sender()
+        .send(&destination, &message, "d1", NOW)
+        .await
+        .unwrap();
+
+    let record = received(&sink.dir, address).await;
+    assert_eq!(
+        record["subject"],
+        "Service disruption: <b>payments</b> & refunds — état"
+    );
+    assert_eq!(record["references"], "<INC-20261121-001@muster>");
+    let text = record["text"].as_str().unwrap().replace("\r\n", "\n");
+    assert_eq!(
+        text,
+        "Dear Valued Customer,\n\nWe are looking into <b>delays</b> & errors.\n\
+         The Équipe is on it.\n\nKind regards,\nThe Example team\n\n\
+         Open the incident: https://muster.example.org/incidents/INC-20261121-001\n"
+    );
+    let html = record["html"].as_str().unwrap();
+    assert!(
+        html.contains(
+            "<p>We are looking into &lt;b&gt;delays&lt;/b&gt; &amp; errors.<br>The Équipe is on it.</p>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p>Kind regards,<br>The Example team</p>"),
+        "{html}"
+    );
+    for part in [text.as_str(), html] {
+        assert!(!part.contains("Paged (escalation"), "{part}");
+        assert!(!part.contains("Relayer stopped"), "{part}");
+        assert!(!part.contains("folded in"), "{part}");
+    }
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use muster_core::plan::Channel;
 use muster_notify::{Destination, Endpoints, Message, Recipient};
 
+mod authored;
 mod discord;
 mod email;
 mod fake;
@@ -46,6 +47,7 @@ fn page() -> Message {
             email: Some("alice@example.org".to_owned()),
             handle: None,
         }),
+        authored: None,
     }
 }
 
@@ -64,6 +66,7 @@ fn bare() -> Message {
         ack_url: None,
         folded: 0,
         recipient: None,
+        authored: None,
     }
 }
 

@@ -12,6 +12,9 @@ use muster_store::{
 };
 
 use crate::fixtures::Fixture;
+pub use crate::followup::{
+    a_public_postmortem_reaches_the_status_page, action_items_across_incidents,
+};
 pub use crate::intake::{
     accepted_alerts_are_stored_once_in_order, alert_state_follows_the_latest_event,
 };

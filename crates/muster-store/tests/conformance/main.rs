@@ -6,6 +6,7 @@
 
 mod cases;
 mod fixtures;
+mod followup;
 mod intake;
 mod public;
 mod timeline;
@@ -54,6 +55,8 @@ conformance!(
     triaged_alerts_are_taken_once,
     only_published_updates_reach_the_status_page,
     incident_times_are_read_without_the_state,
+    action_items_across_incidents,
+    a_public_postmortem_reaches_the_status_page,
 );
 
 mod sqlite_only {

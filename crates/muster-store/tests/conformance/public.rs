@@ -121,9 +121,11 @@ pub async fn incident_times_are_read_without_the_state(fixture: &impl Fixture) {
                 status: Status::Resolved,
                 drill: false,
                 declared_at: at(2025, 3, 1, 10),
+                started_at: at(2025, 3, 1, 10) - 120_000,
                 detected_at: at(2025, 3, 1, 10) - 60_000,
                 acknowledged_at: Some(at(2025, 3, 1, 10) + 300_000),
                 resolved_at: Some(at(2025, 3, 1, 12)),
+                root_cause: None,
             },
             IncidentTimes {
                 severity: SeverityId::from("P2"),
@@ -131,9 +133,11 @@ pub async fn incident_times_are_read_without_the_state(fixture: &impl Fixture) {
                 status: Status::Triage,
                 drill: false,
                 declared_at: at(2025, 3, 2, 10),
+                started_at: at(2025, 3, 2, 10) - 120_000,
                 detected_at: at(2025, 3, 2, 10) - 60_000,
                 acknowledged_at: None,
                 resolved_at: None,
+                root_cause: None,
             },
         ]
     );

@@ -483,9 +483,11 @@ mod tests {
             status: Status::Investigating,
             drill: false,
             declared_at: declared,
+            started_at: declared,
             detected_at: declared,
             acknowledged_at: ack.map(|after| declared + after),
             resolved_at: resolve.map(|after| declared + after),
+            root_cause: None,
         }
     }
 

@@ -16,12 +16,14 @@ use muster_core::access::Role;
 use muster_core::incident::checklist::ChecklistItem;
 use muster_core::incident::{Command, Event, Impact, Incident, IncidentId, PublicState, Status};
 use muster_core::plan::{
-    CategoryId, ComponentId, DecisionId, PersonId, Phase, Plan, RoleId, ScenarioId, SeverityId,
+    CategoryId, ChannelId, ComponentId, DecisionId, PersonId, Phase, Plan, RoleId, ScenarioId,
+    SeverityId, TemplateId,
 };
 use muster_engine::{Engine, EngineError, IncidentView};
 use muster_store::{AlertFilter, IncidentFilter, Store, Work};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::ui::followup::{self, MessageForm};
 use crate::ui::{
     ActionForm, Chrome, Session, Times, duration, error_page, midnight, person_name, refused,
     render, see_other, severity_class,
@@ -51,7 +53,7 @@ fn category_choices(plan: &Plan) -> Vec<(String, String)> {
         .collect()
 }
 
-fn parse_id(chrome: &Chrome, id: &str) -> Result<IncidentId, Response> {
+pub(crate) fn parse_id(chrome: &Chrome, id: &str) -> Result<IncidentId, Response> {
     id.parse().map_err(|message: String| {
         error_page(
             StatusCode::NOT_FOUND,
@@ -415,6 +417,8 @@ pub(crate) struct Glance {
     public_state: String,
     age: String,
     drill: bool,
+    /// Updates overdue and deadlines missed, flagged in red.
+    alarms: Vec<String>,
 }
 
 impl Glance {
@@ -443,6 +447,7 @@ impl Glance {
             ),
             age: duration(end - incident.detected_at),
             drill: incident.drill,
+            alarms: followup::alarms(plan, incident, now),
         }
     }
 }
@@ -542,6 +547,8 @@ struct IncidentPage {
     has_status_page: bool,
     /// Said when the incident is over but the status page still shows it as ongoing.
     public_pending: Option<&'static str>,
+    /// Communications, deadlines, root cause, action items and the post-mortem.
+    f: followup::Sections,
 }
 
 fn step_view(item: &ChecklistItem, plan: &Plan, times: &Times, now: i64) -> StepView {
@@ -648,6 +655,28 @@ pub(crate) async fn page(
         Ok(id) => id,
         Err(response) => return response,
     };
+    show(
+        &engine,
+        &session,
+        chrome,
+        &id,
+        MessageForm::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Draws the incident page, its message form holding `message` (a preview, or what was typed
+/// before a refusal), answered with `status`.
+async fn show(
+    engine: &Engine,
+    session: &Session,
+    chrome: Chrome,
+    id: &IncidentId,
+    message: MessageForm,
+    status: StatusCode,
+) -> Response {
+    let id = id.clone();
     let (view, events) = match tokio::try_join!(engine.incident(&id), engine.timeline(&id)) {
         Ok(found) => found,
         Err(error) => return refused(Some(&chrome), &error),
@@ -666,7 +695,7 @@ pub(crate) async fn page(
         });
     let running = engine.plan();
     let plan = &running.plan;
-    let times = Times::of(&engine);
+    let times = Times::of(engine);
     let now = engine.now();
     let incident = &view.incident;
 
@@ -819,8 +848,11 @@ pub(crate) async fn page(
             .public_state
             .filter(|state| !incident.status.is_open() && *state != PublicState::Resolved)
             .map(PublicState::title),
+        f: followup::Sections::build(plan, &view, &times, now, message),
     };
-    render(&page)
+    let mut response = render(&page);
+    *response.status_mut() = status;
+    response
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -974,8 +1006,15 @@ fn parsed<T: std::str::FromStr<Err = String>>(
     required(form, name, what)?.parse()
 }
 
+/// Where the post-mortem page's forms return to (instead of a part of the incident page).
+const POSTMORTEM_PAGE: &str = "postmortem-page";
+
 /// The command a form asks for, and the part of the page to return to.
-fn command_of(action: &str, form: &ActionForm) -> Result<Option<(Command, &'static str)>, String> {
+fn command_of(
+    action: &str,
+    form: &ActionForm,
+    times: &Times,
+) -> Result<Option<(Command, &'static str)>, String> {
     let note = |name: &str| form.get(name).map(str::to_owned);
     Ok(Some(match action {
         "ack" => (Command::Acknowledge { person: None }, "summary"),
@@ -1079,6 +1118,68 @@ fn command_of(action: &str, form: &ActionForm) -> Result<Option<(Command, &'stat
             "summary",
         ),
         "close" => (Command::Close { note: note("note") }, "summary"),
+        "message" => (
+            Command::SendMessage {
+                audience: note("audience"),
+                template: form.get("template").map(TemplateId::from),
+                channels: form.all("channels").into_iter().map(ChannelId).collect(),
+                subject: note("subject"),
+                body: note("body"),
+            },
+            "communications",
+        ),
+        "deadline" => (
+            Command::CompleteDeadline {
+                deadline: required(form, "deadline", "the deadline")?.to_owned(),
+                note: note("note"),
+            },
+            "deadlines",
+        ),
+        "root-cause" => (
+            Command::SetRootCause {
+                tag: required(form, "tag", "the root-cause tag")?.to_owned(),
+                text: required(form, "text", "what went wrong")?.to_owned(),
+            },
+            "follow-up",
+        ),
+        "action-item" => (
+            Command::AddActionItem {
+                title: required(form, "title", "the action item")?.to_owned(),
+                owner: PersonId::from(required(form, "owner", "its owner")?),
+                horizon: parsed(form, "horizon", "its horizon")?,
+                due_at: form
+                    .get("due")
+                    .map(|day| followup::end_of_day(times, day))
+                    .transpose()?,
+                root_cause: None,
+            },
+            "follow-up",
+        ),
+        "action-item-status" => (
+            Command::UpdateActionItem {
+                item: required(form, "item", "the action item")?
+                    .parse()
+                    .map_err(|_| "That is not an action item number; nothing was changed.")?,
+                status: Some(parsed(form, "status", "its new status")?),
+                owner: None,
+                due_at: None,
+                note: note("note"),
+            },
+            "follow-up",
+        ),
+        "save-postmortem" => (
+            Command::SavePostmortem {
+                markdown: required(form, "markdown", "the post-mortem")?.to_owned(),
+                note: note("note"),
+            },
+            POSTMORTEM_PAGE,
+        ),
+        "publish-postmortem" => (
+            Command::PublishPostmortem {
+                public: form.get("public") == Some("true"),
+            },
+            POSTMORTEM_PAGE,
+        ),
         _ => return Ok(None),
     }))
 }
@@ -1097,7 +1198,8 @@ pub(crate) async fn act(
     if let Err(response) = form.session.require(&chrome, Role::Responder) {
         return response;
     }
-    let (command, anchor) = match command_of(&action, &form) {
+    let times = Times::of(&engine);
+    let (command, anchor) = match command_of(&action, &form, &times) {
         Ok(Some(found)) => found,
         Ok(None) => {
             return error_page(
@@ -1111,8 +1213,48 @@ pub(crate) async fn act(
             return error_page(StatusCode::BAD_REQUEST, Some(&chrome), "Not done", &problem);
         }
     };
+    // A preview sends nothing: the page comes back with the rendered text to edit.
+    if action == "message" && form.get("preview").is_some() {
+        let mut message = MessageForm::typed(&form);
+        return match message.preview(&engine, &chrome, &id).await {
+            Ok(status) => show(&engine, &form.session, chrome, &id, message, status).await,
+            Err(response) => response,
+        };
+    }
     match engine.execute(&form.session.principal, &id, &command).await {
+        Ok(_) if anchor == POSTMORTEM_PAGE => see_other(&format!("/incidents/{id}/postmortem")),
         Ok(_) => see_other(&format!("/incidents/{id}#{anchor}")),
+        // Refusals of the forms with much typed into them come back with the text kept.
+        Err(EngineError::Rejected(rejection)) if action == "message" => {
+            let mut message = MessageForm::typed(&form);
+            message.problem = Some(format!("{}; nothing was sent.", rejection.message));
+            show(
+                &engine,
+                &form.session,
+                chrome,
+                &id,
+                message,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(EngineError::Rejected(rejection)) if anchor == POSTMORTEM_PAGE => {
+            let editor = followup::Editor {
+                markdown: (action == "save-postmortem")
+                    .then(|| form.get("markdown").unwrap_or_default().to_owned()),
+                note: form.get("note").unwrap_or_default().to_owned(),
+                problem: Some(format!("{}; nothing was changed.", rejection.message)),
+            };
+            followup::postmortem_page(
+                &engine,
+                chrome,
+                &id,
+                editor,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(error) => refused(Some(&chrome), &error),
     }
 }

@@ -9,8 +9,11 @@
 //!   made by the engine.
 //! - Templates are compiled in (askama) and escape everything they are given; the only markup
 //!   inserted unescaped is what this crate renders itself (the plan document, SVG charts,
-//!   timeline items rendered by their own escaping template).
-//! - The status page reads only `update_published` events: nothing internal can reach it.
+//!   timeline items rendered by their own escaping template, post-mortem Markdown).
+//! - The status page reads only `update_published` events and public `postmortem_published`
+//!   ones: nothing internal can reach it.
+//! - Markdown a responder wrote (the post-mortem) is rendered by this crate with raw HTML shown
+//!   as text and only harmless link schemes.
 
 // A page handler's early exit is the page to show (an axum `Response`), built once and returned
 // straight away; boxing it would only add an allocation to every refusal.
@@ -19,6 +22,7 @@
 mod assets;
 mod charts;
 mod dashboard;
+mod followup;
 mod incidents;
 mod plan;
 mod session;
@@ -48,13 +52,16 @@ pub(crate) fn router() -> Router<Arc<Engine>> {
         .route("/incidents/new", get(incidents::declare_form))
         .route("/incidents/{id}", get(incidents::page))
         .route("/incidents/{id}/live", get(incidents::live))
+        .route("/incidents/{id}/postmortem", get(followup::postmortem))
         .route("/incidents/{id}/{action}", post(incidents::act))
+        .route("/action-items", get(followup::action_items))
         .route("/plan", get(plan::document))
         .route("/plan/scenarios", get(plan::scenarios))
         .route("/oncall", get(plan::oncall))
         .route("/status", get(status::page))
         .route("/status/feed.atom", get(status::feed))
         .route("/status/summary.json", get(status::summary))
+        .route("/status/incidents/{id}/postmortem", get(status::postmortem))
         .route("/assets/muster.css", get(assets::css))
         .route("/assets/muster.js", get(assets::js))
 }
@@ -67,7 +74,7 @@ pub(crate) struct Chrome {
     pub user: String,
     pub role: Role,
     pub form_token: String,
-    /// `dashboard`, `incidents`, `plan`, `oncall` or `status`.
+    /// `dashboard`, `incidents`, `action-items`, `plan`, `oncall` or `status`.
     pub section: &'static str,
 }
 

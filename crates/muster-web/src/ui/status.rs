@@ -1,8 +1,10 @@
-//! The public status page: `/status` (HTML without JavaScript), `/status/feed.atom` and
-//! `/status/summary.json`, for the public and without signing in.
+//! The public status page: `/status` (HTML without JavaScript), `/status/feed.atom`,
+//! `/status/summary.json` and the public post-mortems (`/status/incidents/{id}/postmortem`), for
+//! the public and without signing in.
 //!
-//! Everything here is computed from the `update_published` events the store returns for the
-//! page ([`muster_store::Store::published`]) and from the plan's `status_page`: never from notes,
+//! Everything here is computed from the `update_published` events and the public
+//! `postmortem_published` events the store returns for the page
+//! ([`muster_store::Store::published`]) and from the plan's `status_page`: never from notes,
 //! the incident projection or any other event, so nothing a responder writes internally can
 //! reach the public. [`Summary::build`] is the whole computation, pure and tested on its own.
 //!
@@ -15,6 +17,9 @@
 //!   (its impact describes components, and it names none).
 //! - The history covers [`HISTORY_DAYS`] days in the plan's time zone (today last); a day takes
 //!   the worst impact any incident had on the component while it was active that day.
+//! - An incident shown on the page whose post-mortem was published publicly links to it; the
+//!   post-mortem page shows the latest public version's Markdown (raw HTML in it as text) under
+//!   the incident's public title, and nothing else.
 //! - Answers are `Cache-Control: no-cache`, so a published update shows at once.
 
 use std::collections::BTreeMap;
@@ -22,7 +27,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Span;
@@ -35,6 +40,7 @@ use muster_store::{Store, StoreError};
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::ui::followup::markdown_html;
 use crate::ui::{Times, day_of, midnight, plain_error, render};
 
 /// How many days the history shows, today included.
@@ -332,6 +338,22 @@ impl Published {
         )
     }
 
+    /// The incident's latest post-mortem published on the status page: when, and its text.
+    fn postmortem_of(&self, id: &IncidentId) -> Option<(&Event, &str)> {
+        self.events
+            .iter()
+            .filter(|event| &event.incident == id)
+            .filter_map(|event| match &event.kind {
+                EventKind::PostmortemPublished {
+                    public: true,
+                    markdown: Some(markdown),
+                    ..
+                } => Some((event, markdown.as_str())),
+                _ => None,
+            })
+            .max_by_key(|(event, _)| event.seq)
+    }
+
     /// A component's name on the page (its id when the plan no longer has it).
     fn component_name(&self, id: &ComponentId) -> String {
         self.running
@@ -387,6 +409,8 @@ struct UpdateRow {
 struct IncidentRow {
     anchor: String,
     title: String,
+    /// Where its public post-mortem is, if it has one.
+    postmortem: Option<String>,
     state: &'static str,
     impact: &'static str,
     impact_class: &'static str,
@@ -445,6 +469,9 @@ impl Published {
         IncidentRow {
             anchor: incident.id.to_string(),
             title: incident.title.clone(),
+            postmortem: self
+                .postmortem_of(&incident.id)
+                .map(|_| format!("/status/incidents/{}/postmortem", incident.id)),
             state: incident.state.title(),
             impact: incident.impact.title(),
             impact_class: if incident.state == PublicState::Resolved {
@@ -596,13 +623,39 @@ impl Published {
         let mut updates: Vec<&Event> = self
             .events
             .iter()
-            .filter(|event| matches!(event.kind, EventKind::UpdatePublished { .. }))
+            .filter(|event| {
+                matches!(
+                    event.kind,
+                    EventKind::UpdatePublished { .. }
+                        | EventKind::PostmortemPublished {
+                            public: true,
+                            markdown: Some(_),
+                            ..
+                        }
+                )
+            })
             .collect();
         updates.sort_by(|a, b| (b.at, &b.incident, b.seq).cmp(&(a.at, &a.incident, a.seq)));
         let entries = updates
             .iter()
             .take(FEED_ENTRIES)
             .filter_map(|event| {
+                if let EventKind::PostmortemPublished {
+                    markdown: Some(markdown),
+                    ..
+                } = &event.kind
+                {
+                    return Some(FeedEntry {
+                        id: format!("urn:muster:{}:{}", event.incident, event.seq),
+                        title: xml_text(&format!(
+                            "{} \u{2014} Post-mortem",
+                            self.public_title(&event.incident)
+                        )),
+                        updated: Times::iso(event.at),
+                        link: format!("{base}/status/incidents/{}/postmortem", event.incident),
+                        content: xml_text(markdown),
+                    });
+                }
                 let EventKind::UpdatePublished {
                     state,
                     title,
@@ -647,6 +700,71 @@ pub(crate) async fn feed(State(engine): State<Arc<Engine>>) -> Response {
             HeaderValue::from_static("application/atom+xml; charset=utf-8"),
         );
     }
+    fresh(response)
+}
+
+impl Published {
+    /// The title the status page shows for an incident: its latest update's.
+    fn public_title(&self, id: &IncidentId) -> String {
+        self.summary
+            .active
+            .iter()
+            .chain(&self.summary.past)
+            .find(|incident| &incident.id == id)
+            .map_or_else(|| id.to_string(), |incident| incident.title.clone())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "status_postmortem.html")]
+struct PostmortemHtml {
+    page_title: String,
+    title: String,
+    organization: String,
+    html: String,
+    published: String,
+    published_iso: String,
+    zone: String,
+}
+
+/// `GET /status/incidents/{id}/postmortem`: the incident's public post-mortem, else a 404.
+pub(crate) async fn postmortem(
+    State(engine): State<Arc<Engine>>,
+    Path(id): Path<String>,
+) -> Response {
+    let published = match Published::load(&engine).await {
+        Ok(published) => published,
+        Err(error) => return storage_failed(&error),
+    };
+    let found = id
+        .parse::<IncidentId>()
+        .ok()
+        .and_then(|id| published.postmortem_of(&id).map(|found| (id, found)));
+    let mut response = match found {
+        Some((id, (event, markdown))) => render(&PostmortemHtml {
+            page_title: published.title(),
+            title: published.public_title(&id),
+            organization: published.running.plan.organization.name.clone(),
+            html: markdown_html(markdown),
+            published: published.times.show(event.at),
+            published_iso: Times::iso(event.at),
+            zone: published
+                .times
+                .zone()
+                .iana_name()
+                .unwrap_or("UTC")
+                .to_owned(),
+        }),
+        None => plain_error(
+            StatusCode::NOT_FOUND,
+            "No such post-mortem",
+            "No post-mortem is published for this incident on the status page.",
+        ),
+    };
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     fresh(response)
 }
 

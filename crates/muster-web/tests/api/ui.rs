@@ -51,6 +51,8 @@ async fn without_signing_in_only_the_status_page_and_the_sign_in_form_answer() {
         "/incidents/new".to_owned(),
         format!("/incidents/{id}"),
         format!("/incidents/{id}/live"),
+        format!("/incidents/{id}/postmortem"),
+        "/action-items".to_owned(),
         "/plan".to_owned(),
         "/plan/scenarios".to_owned(),
         "/oncall".to_owned(),

@@ -10,6 +10,7 @@ use muster_core::incident::signature::approval_message;
 use serde_json::{Map, Value, json};
 
 use crate::cli::client::{CallError, Client, ServerArgs};
+use crate::cli::followup;
 use crate::cli::table;
 
 #[derive(Debug, Args)]
@@ -108,6 +109,19 @@ enum IncidentCommand {
     },
     /// Show every event of an incident, in order.
     Timeline { id: IncidentId },
+    /// Send a message from a plan template (rendered by the server) or your own text, or
+    /// preview the rendered template without sending it.
+    Message(followup::MessageArgs),
+    /// Mark a deadline met (a legal deadline's id, or `message:AUDIENCE`).
+    DeadlineMet(followup::DeadlineMetArgs),
+    /// Record the root cause, tagged so repeat incidents can be found.
+    RootCause(followup::RootCauseArgs),
+    /// Add an action item with an owner and a due date.
+    Action(followup::ActionArgs),
+    /// Change an action item's status, owner or due date.
+    ActionUpdate(followup::ActionUpdateArgs),
+    /// Print the post-mortem (the saved version, or a draft), save a new version, publish it.
+    Postmortem(followup::PostmortemArgs),
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +208,16 @@ pub fn run(args: &IncidentArgs) -> Result<ExitCode> {
             approval_message(id, &decision.as_str().into(), &approver.as_str().into())
         );
         return Ok(ExitCode::SUCCESS);
+    }
+    let server = &args.server;
+    match &args.command {
+        IncidentCommand::Message(command) => return followup::message(server, command),
+        IncidentCommand::DeadlineMet(command) => return followup::deadline_met(server, command),
+        IncidentCommand::RootCause(command) => return followup::root_cause(server, command),
+        IncidentCommand::Action(command) => return followup::action(server, command),
+        IncidentCommand::ActionUpdate(command) => return followup::action_update(server, command),
+        IncidentCommand::Postmortem(command) => return followup::postmortem(server, command),
+        _ => {}
     }
     let client = Client::new(&args.server)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -374,6 +398,12 @@ async fn call(client: &Client, command: &IncidentCommand) -> Result<Value, CallE
             send(id, json!({"command": "close", "note": note})).await
         }
         IncidentCommand::ApprovalMessage { .. } => unreachable!("answered without a server"),
+        IncidentCommand::Message(_)
+        | IncidentCommand::DeadlineMet(_)
+        | IncidentCommand::RootCause(_)
+        | IncidentCommand::Action(_)
+        | IncidentCommand::ActionUpdate(_)
+        | IncidentCommand::Postmortem(_) => unreachable!("run by the followup module"),
     }
 }
 
@@ -541,6 +571,9 @@ fn human(command: &IncidentCommand, body: &Value) -> String {
                 out.push_str("\nChecklist\n");
                 out.push_str(&checklist(&items));
             }
+            let list = |key: &str| body[key].as_array().cloned().unwrap_or_default();
+            out.push_str(&followup::communications(&list("communications")));
+            out.push_str(&followup::deadlines(&list("deadlines")));
             out
         }
         IncidentCommand::Timeline { .. } => body["events"]

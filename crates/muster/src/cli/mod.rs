@@ -4,10 +4,12 @@
 mod admin;
 mod alert;
 mod client;
+mod followup;
 mod incident;
 mod integration;
 mod oncall;
 mod plan;
+mod report;
 mod serve;
 mod table;
 
@@ -37,6 +39,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Work incidents through a running server (its address and a token from flags or the environment).
     Incident(incident::IncidentArgs),
+    /// Action items across incidents, soonest due first (through a server).
+    ActionItems(followup::ActionItemsArgs),
     /// Alerts as processed, and triage: declare from or attach a held alert (through a server).
     Alert(alert::AlertArgs),
     /// The plan's integrations and the keys senders use (through a server).
@@ -47,6 +51,9 @@ enum Command {
     /// Check the tamper-evident timeline, directly in the database.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// The team's numbers over a period (MTTD, MTTA, MTTR, deadlines, repeats, action items),
+    /// directly from the database.
+    Report(report::ReportArgs),
 }
 
 /// Exit code for a problem with the invocation or the environment (unreadable file, bad flag).
@@ -60,10 +67,12 @@ pub fn run() -> ExitCode {
         Command::Oncall(command) => oncall::run(command),
         Command::Serve(args) => serve::run(&args),
         Command::Incident(args) => incident::run(&args),
+        Command::ActionItems(args) => followup::action_items(&args),
         Command::Alert(args) => alert::run(&args),
         Command::Integration(args) => integration::run(&args),
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),
+        Command::Report(args) => report::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -2,8 +2,10 @@
 
 mod alertmanager;
 mod failover;
+mod followup;
 mod oncall;
 mod plan;
+mod report;
 mod serve;
 mod support;
 mod triage;

@@ -1,0 +1,319 @@
+//! What follows the first page: messages written from the plan's templates and sent through
+//! its channels, the post-mortem (drafted from the timeline, saved in versions, published), and
+//! the action items across incidents.
+
+use muster_core::incident::{
+    Command, Event, EventKind, Incident, IncidentId, Millis, comms, state,
+};
+use muster_core::message::{self, MessageInput, Rendered};
+use muster_core::plan::{Channel, ChannelId, Plan, TemplateId};
+use muster_core::postmortem;
+use muster_notify::Authored;
+use muster_store::{ActionItemQuery, ActionItemRecord, Effects, NewDelivery, Store, Work};
+
+use crate::{Engine, EngineError, Outcome, Principal, paging};
+
+/// The post-mortem as it stands: the latest saved version, or the draft when none is saved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PostmortemView {
+    pub incident: IncidentId,
+    /// 0 for the unsaved draft.
+    pub version: u32,
+    pub markdown: String,
+    pub published_version: Option<u32>,
+    pub public: bool,
+}
+
+fn rejected(code: &'static str, message: String) -> EngineError {
+    EngineError::rejected(code, message)
+}
+
+/// The text of version `version` of the post-mortem, from the timeline.
+fn saved_version(events: &[Event], version: u32) -> Option<&str> {
+    events.iter().rev().find_map(|event| match &event.kind {
+        EventKind::PostmortemSaved {
+            version: saved,
+            markdown,
+            ..
+        } if *saved == version => Some(markdown.as_str()),
+        _ => None,
+    })
+}
+
+/// When the update after the one being written is due: one cadence of the audience from now
+/// (or of the shortest cadence, for a message to no audience in particular).
+fn next_update(
+    plan: &Plan,
+    incident: &Incident,
+    audience: Option<&str>,
+    now: Millis,
+) -> Option<Millis> {
+    let cadences = comms::cadences(plan, incident);
+    let every = match audience {
+        Some(audience) => cadences
+            .iter()
+            .find(|cadence| cadence.audience == audience)
+            .map(|cadence| cadence.every),
+        None => cadences.iter().map(|cadence| cadence.every).min(),
+    };
+    every.map(|every| now + every)
+}
+
+impl Engine {
+    async fn incident_and_timeline(
+        &self,
+        id: &IncidentId,
+    ) -> Result<(Incident, Vec<Event>), EngineError> {
+        let events = self.timeline(id).await?;
+        let incident =
+            Incident::fold(&events).ok_or_else(|| EngineError::NotFound(id.to_string()))?;
+        Ok((incident, events))
+    }
+
+    /// Renders `template` for the incident (and audience) without sending anything: what
+    /// `send_message` without a body would send.
+    pub async fn preview_message(
+        &self,
+        id: &IncidentId,
+        audience: Option<&str>,
+        template: &TemplateId,
+    ) -> Result<Rendered, EngineError> {
+        let (incident, events) = self.incident_and_timeline(id).await?;
+        let running = self.plan();
+        render(
+            &running.plan,
+            &incident,
+            &events,
+            self.now(),
+            audience,
+            template,
+        )
+    }
+
+    /// Sends a message: renders the template when no body is given (an unknown variable
+    /// refuses the message before anything is recorded), records `message_sent` and queues one
+    /// delivery per channel that Muster can post to (manual channels are recorded as posted by
+    /// hand).
+    pub(crate) async fn send_message(
+        &self,
+        principal: &Principal,
+        id: &IncidentId,
+        command: &Command,
+    ) -> Result<Outcome, EngineError> {
+        let Command::SendMessage {
+            audience,
+            template,
+            channels,
+            subject,
+            body,
+        } = command
+        else {
+            unreachable!("send_message is only called with SendMessage");
+        };
+        let mut command = command.clone();
+        if body.as_deref().is_none_or(|body| body.trim().is_empty()) {
+            let Some(template) = template else {
+                return Err(rejected(
+                    "missing-text",
+                    "the message has no body; write one or name a template".to_owned(),
+                ));
+            };
+            let (incident, events) = self.incident_and_timeline(id).await?;
+            let running = self.plan();
+            let rendered = render(
+                &running.plan,
+                &incident,
+                &events,
+                self.now(),
+                audience.as_deref(),
+                template,
+            )?;
+            command = Command::SendMessage {
+                audience: audience.clone(),
+                template: Some(template.clone()),
+                channels: channels.clone(),
+                subject: subject.clone().or(rendered.subject),
+                body: Some(rendered.body),
+            };
+        }
+        let now = self.now();
+        let outcome = self
+            .record(id, &principal.actor(), |plan, incident, now| {
+                let kinds = state::decide(plan, Some(incident), &command, now)
+                    .map_err(EngineError::Rejected)?;
+                Ok(Some((kinds, Effects::default())))
+            })
+            .await?
+            .ok_or_else(|| rejected("no-change", format!("nothing was sent for {id}")))?;
+        // The deliveries follow the recorded event; a crash between the two loses only the
+        // automatic posting, which the timeline shows as not sent.
+        let running = self.plan();
+        let mut deliveries = Vec::new();
+        for event in &outcome.events {
+            if let EventKind::MessageSent {
+                channels,
+                subject,
+                body,
+                ..
+            } = &event.kind
+            {
+                deliveries.extend(
+                    self.message_deliveries(
+                        &running.plan,
+                        &outcome.incident,
+                        event.seq,
+                        channels,
+                        subject.as_deref(),
+                        body,
+                        now,
+                    )
+                    .await,
+                );
+            }
+        }
+        if !deliveries.is_empty() {
+            let effects = Effects {
+                deliveries,
+                ..Effects::default()
+            };
+            self.store.apply(&effects, now).await?;
+            self.wake.deliveries.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// One delivery per channel Muster posts to. Each message has a destination of its own
+    /// (`channel:ID/message:SEQ`), so throttling never folds a written message into a page or
+    /// another message.
+    #[allow(clippy::too_many_arguments)]
+    async fn message_deliveries(
+        &self,
+        plan: &Plan,
+        incident: &Incident,
+        seq: u64,
+        channels: &[ChannelId],
+        subject: Option<&str>,
+        body: &str,
+        now: Millis,
+    ) -> Vec<NewDelivery> {
+        let mut out = Vec::new();
+        for channel_id in channels {
+            match plan.channels.get(channel_id) {
+                None | Some(Channel::Manual { .. } | Channel::StatusPage {}) => continue,
+                Some(_) => {}
+            }
+            let headline = subject.unwrap_or("Message").to_owned();
+            let mut message = paging::message(self, plan, incident, headline, None).await;
+            message.authored = Some(Authored {
+                subject: subject.map(str::to_owned),
+                body: body.to_owned(),
+            });
+            out.push(NewDelivery {
+                incident: Some(incident.id.to_string()),
+                channel: channel_id.to_string(),
+                destination: format!("channel:{channel_id}/message:{seq}"),
+                person: None,
+                message: serde_json::to_string(&message).unwrap_or_default(),
+                next_at: now,
+            });
+        }
+        out
+    }
+
+    /// Publishes the latest saved post-mortem version.
+    pub(crate) async fn publish_postmortem(
+        &self,
+        principal: &Principal,
+        id: &IncidentId,
+        public: bool,
+    ) -> Result<Outcome, EngineError> {
+        let events = self.timeline(id).await?;
+        self.record(id, &principal.actor(), |_, incident, _| {
+            let version = incident.postmortem.as_ref().map_or(0, |pm| pm.version);
+            let markdown = saved_version(&events, version).unwrap_or_default();
+            let kind = state::publish_postmortem(incident, public, markdown)
+                .map_err(EngineError::Rejected)?;
+            Ok(Some((vec![kind], Effects::default())))
+        })
+        .await?
+        .ok_or_else(|| rejected("no-change", format!("nothing to publish for {id}")))
+    }
+
+    /// The post-mortem: the latest saved version, else a draft written from the incident.
+    pub async fn postmortem(&self, id: &IncidentId) -> Result<PostmortemView, EngineError> {
+        let (incident, events) = self.incident_and_timeline(id).await?;
+        let saved = incident.postmortem.clone().unwrap_or_default();
+        let markdown = match saved_version(&events, saved.version) {
+            Some(text) if saved.version > 0 => text.to_owned(),
+            _ => self.draft(&incident, &events)?,
+        };
+        Ok(PostmortemView {
+            incident: id.clone(),
+            version: saved.version,
+            markdown,
+            published_version: saved.published_version,
+            public: saved.public,
+        })
+    }
+
+    /// A fresh draft from the incident as it is now, whatever was saved.
+    pub async fn postmortem_draft(&self, id: &IncidentId) -> Result<String, EngineError> {
+        let (incident, events) = self.incident_and_timeline(id).await?;
+        self.draft(&incident, &events)
+    }
+
+    fn draft(&self, incident: &Incident, events: &[Event]) -> Result<String, EngineError> {
+        let running = self.plan();
+        let input = MessageInput {
+            plan: &running.plan,
+            incident,
+            events,
+            now: self.now(),
+            audience: None,
+            next_update: None,
+        };
+        postmortem::draft(&input).map_err(|error| rejected("template-error", error.to_string()))
+    }
+
+    /// Action items across incidents (the overdue report with `due_before`).
+    pub async fn action_items(
+        &self,
+        query: &ActionItemQuery,
+    ) -> Result<Vec<ActionItemRecord>, EngineError> {
+        Ok(self.store.action_items(query).await?)
+    }
+}
+
+fn render(
+    plan: &Plan,
+    incident: &Incident,
+    events: &[Event],
+    now: Millis,
+    audience: Option<&str>,
+    template: &TemplateId,
+) -> Result<Rendered, EngineError> {
+    let Some(found) = plan.template(template.as_str()) else {
+        let known: Vec<&str> = plan.templates.iter().map(|t| t.id.as_str()).collect();
+        return Err(rejected(
+            "unknown-reference",
+            format!(
+                "the plan has no template '{template}'; it has {}",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    };
+    let input = MessageInput {
+        plan,
+        incident,
+        events,
+        now,
+        audience,
+        next_update: next_update(plan, incident, audience, now),
+    };
+    let context = message::context(&input);
+    message::render(found, &context).map_err(|error| rejected("template-error", error.to_string()))
+}
