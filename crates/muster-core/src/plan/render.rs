@@ -2015,7 +2015,10 @@ fn neutralize(event: Event<'_>) -> Event<'_> {
     }
 }
 
-fn harmless_url(url: &str) -> bool {
+/// Whether a link in user-written Markdown may stay: relative links and `http`, `https`,
+/// `mailto` and `tel` ones (never `javascript:` or `data:`).
+#[must_use]
+pub fn harmless_url(url: &str) -> bool {
     let url = url.trim();
     let scheme_end = url.find(':');
     let path_start = url.find(['/', '?', '#']);

@@ -6,9 +6,9 @@
 //! the narrow time rows of the incidents declared in the last twelve weeks. Drills are left out
 //! of the weekly figures; the open counts include them, as the incident list they link to does.
 //!
-//! Weeks run Monday 00:00 to Monday 00:00 in the plan's time zone. Time to acknowledge counts
-//! from declaration, as the acknowledgement deadline (`ack_within`) does; time to resolve counts
-//! from detection, the whole time the problem was known.
+//! Weeks run Monday 00:00 to Monday 00:00 in the plan's time zone. Times to acknowledge and to
+//! resolve count from detection, the whole time the problem was known, and medians are by
+//! nearest rank: the same definitions as `muster report` (core `metrics`).
 
 use std::sync::Arc;
 
@@ -410,10 +410,11 @@ pub(crate) fn weekly(rows: &[IncidentTimes], weeks: &Weeks, severities: &[Severi
     }
 }
 
-/// From declaration to acknowledgement, when it was acknowledged.
+/// From detection to acknowledgement (MTTA, as `muster report` measures it), when it was
+/// acknowledged.
 pub(crate) fn time_to_acknowledge(row: &IncidentTimes) -> Option<Millis> {
     row.acknowledged_at
-        .map(|at| at.saturating_sub(row.declared_at).max(0))
+        .map(|at| at.saturating_sub(row.detected_at).max(0))
 }
 
 /// From detection to resolution, when it was resolved.
@@ -422,18 +423,11 @@ pub(crate) fn time_to_resolve(row: &IncidentTimes) -> Option<Millis> {
         .map(|at| at.saturating_sub(row.detected_at).max(0))
 }
 
-/// The middle value, or the mean of the two middle ones; `None` for no values.
+/// The median by nearest rank, the one definition `muster report` uses too; `None` for no
+/// values.
 pub(crate) fn median(values: &mut [Millis]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     values.sort_unstable();
-    let middle = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[middle] as f64
-    } else {
-        f64::midpoint(values[middle - 1] as f64, values[middle] as f64)
-    })
+    muster_core::metrics::percentile(values, 50).map(|median| median as f64)
 }
 
 /// Times measured against a target.
@@ -534,7 +528,11 @@ mod tests {
         assert_eq!(median(&mut []), None);
         assert_eq!(median(&mut [7]), Some(7.0));
         assert_eq!(median(&mut [30, 10, 20]), Some(20.0));
-        assert_eq!(median(&mut [40, 10, 30, 20]), Some(25.0));
+        assert_eq!(
+            median(&mut [40, 10, 30, 20]),
+            Some(20.0),
+            "nearest rank: the 2nd of 4"
+        );
     }
 
     #[test]
@@ -563,10 +561,11 @@ mod tests {
                 .map(|value| value.map(|ms| ms / 60_000.0))
                 .collect()
         };
-        // A week without incidents has no median at all, not a zero.
+        // A week without incidents has no median at all, not a zero; of 10 and 30 minutes the
+        // median by nearest rank is the first.
         assert_eq!(
             minutes(&figures.acknowledge),
-            vec![None, Some(5.0), Some(20.0)]
+            vec![None, Some(5.0), Some(10.0)]
         );
         assert_eq!(
             minutes(&figures.resolve),
@@ -575,10 +574,10 @@ mod tests {
     }
 
     #[test]
-    fn resolution_counts_from_detection() {
+    fn times_count_from_detection() {
         let mut late = row("P0", 100 * MINUTE, Some(2 * MINUTE), Some(10 * MINUTE));
         late.detected_at = 95 * MINUTE;
-        assert_eq!(time_to_acknowledge(&late), Some(2 * MINUTE));
+        assert_eq!(time_to_acknowledge(&late), Some(7 * MINUTE));
         assert_eq!(time_to_resolve(&late), Some(15 * MINUTE));
     }
 

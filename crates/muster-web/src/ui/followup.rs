@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use muster_core::incident::comms::{self, Cadence, Deadline, DeadlineSource};
 use muster_core::incident::{ActionStatus, Horizon, Incident, IncidentId, Millis};
+use muster_core::plan::render::harmless_url;
 use muster_core::plan::values::{Target, TargetKind};
 use muster_core::plan::{Channel, ChannelId, Plan, TemplateId};
 use muster_engine::{Engine, EngineError, IncidentView};
@@ -69,22 +70,6 @@ fn neutralize(event: Event<'_>) -> Event<'_> {
         }),
         Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
         other => other,
-    }
-}
-
-/// Relative links and `http`, `https`, `mailto` and `tel` ones.
-fn harmless_url(url: &str) -> bool {
-    let url = url.trim();
-    let scheme_end = url.find(':');
-    let path_start = url.find(['/', '?', '#']);
-    match (scheme_end, path_start) {
-        // A colon after the first slash, question mark or hash belongs to the path: relative.
-        (Some(colon), Some(path)) if path < colon => true,
-        (None, _) => true,
-        (Some(colon), _) => {
-            let scheme = url[..colon].to_ascii_lowercase();
-            matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
-        }
     }
 }
 

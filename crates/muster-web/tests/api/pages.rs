@@ -224,7 +224,7 @@ async fn the_dashboard_charts_the_incidents_declared_acknowledged_and_resolved()
     assert!(medians.contains(", in minutes: "), "{medians}");
     assert!(
         medians.ends_with(
-            "week of 2026-02-16 no data; week of 2026-02-23 MTTA 5, MTTR 20; week of 2026-03-02 MTTA 20, MTTR 60."
+            "week of 2026-02-16 no data; week of 2026-02-23 MTTA 5, MTTR 20; week of 2026-03-02 MTTA 10, MTTR 60."
         ),
         "the drill counts nowhere and the unresolved ones only where they were acknowledged: {medians}"
     );
