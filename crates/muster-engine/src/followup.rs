@@ -9,7 +9,7 @@ use muster_core::message::{self, MessageInput, Rendered};
 use muster_core::plan::{Channel, ChannelId, Plan, TemplateId};
 use muster_core::postmortem;
 use muster_notify::Authored;
-use muster_store::{ActionItemQuery, ActionItemRecord, Effects, NewDelivery, Store, Work};
+use muster_store::{ActionItemQuery, ActionItemRecord, Effects, NewDelivery, Store};
 
 use crate::{Engine, EngineError, Outcome, Principal, paging};
 
@@ -136,66 +136,84 @@ impl Engine {
                 body: Some(rendered.body),
             };
         }
-        let now = self.now();
-        let outcome = self
-            .record(id, &principal.actor(), |plan, incident, now| {
-                let kinds = state::decide(plan, Some(incident), &command, now)
-                    .map_err(EngineError::Rejected)?;
-                Ok(Some((kinds, Effects::default())))
-            })
+        // The messages are written from the incident as it is now, and queued in the same
+        // transaction that records them: a message on the timeline is a message on its way.
+        let head = self
+            .store
+            .head(id)
             .await?
-            .ok_or_else(|| rejected("no-change", format!("nothing was sent for {id}")))?;
-        // The deliveries follow the recorded event; a crash between the two loses only the
-        // automatic posting, which the timeline shows as not sent.
+            .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
         let running = self.plan();
-        let mut deliveries = Vec::new();
-        for event in &outcome.events {
+        let planned = state::decide(&running.plan, Some(&head.incident), &command, self.now())
+            .map_err(EngineError::Rejected)?;
+        let mut messages = Vec::new();
+        for kind in &planned {
             if let EventKind::MessageSent {
                 channels,
                 subject,
                 body,
                 ..
-            } = &event.kind
+            } = kind
             {
-                deliveries.extend(
-                    self.message_deliveries(
+                messages.extend(
+                    self.messages(
                         &running.plan,
-                        &outcome.incident,
-                        event.seq,
+                        &head.incident,
                         channels,
                         subject.as_deref(),
                         body,
-                        now,
                     )
                     .await,
                 );
             }
         }
-        if !deliveries.is_empty() {
-            let effects = Effects {
-                deliveries,
-                ..Effects::default()
-            };
-            self.store.apply(&effects, now).await?;
-            self.wake.deliveries.notify_one();
-        }
+        let outcome = self
+            .record(id, &principal.actor(), |plan, incident, now| {
+                let kinds = state::decide(plan, Some(incident), &command, now)
+                    .map_err(EngineError::Rejected)?;
+                if kinds != planned {
+                    // The incident changed under the message (e.g. the severity and with it
+                    // the channels): write it again rather than send what was not recorded.
+                    return Err(EngineError::Busy(incident.id.clone()));
+                }
+                // The message is the next event: its sequence number names its destination.
+                let seq = incident.last_seq + 1;
+                let deliveries = messages
+                    .iter()
+                    .map(|(channel, message)| NewDelivery {
+                        incident: Some(incident.id.to_string()),
+                        channel: channel.to_string(),
+                        destination: format!("channel:{channel}/message:{seq}"),
+                        person: None,
+                        message: message.clone(),
+                        next_at: now,
+                    })
+                    .collect();
+                Ok(Some((
+                    kinds,
+                    Effects {
+                        deliveries,
+                        ..Effects::default()
+                    },
+                )))
+            })
+            .await?
+            .ok_or_else(|| rejected("no-change", format!("nothing was sent for {id}")))?;
         Ok(outcome)
     }
 
-    /// One delivery per channel Muster posts to. Each message has a destination of its own
-    /// (`channel:ID/message:SEQ`), so throttling never folds a written message into a page or
-    /// another message.
-    #[allow(clippy::too_many_arguments)]
-    async fn message_deliveries(
+    /// The message for each channel Muster posts to (manual channels are posted by hand, the
+    /// status page has its own command), as stored in a delivery. Each message gets a
+    /// destination of its own (`channel:ID/message:SEQ`), so throttling never folds a written
+    /// message into a page or another message.
+    async fn messages(
         &self,
         plan: &Plan,
         incident: &Incident,
-        seq: u64,
         channels: &[ChannelId],
         subject: Option<&str>,
         body: &str,
-        now: Millis,
-    ) -> Vec<NewDelivery> {
+    ) -> Vec<(ChannelId, String)> {
         let mut out = Vec::new();
         for channel_id in channels {
             match plan.channels.get(channel_id) {
@@ -208,14 +226,10 @@ impl Engine {
                 subject: subject.map(str::to_owned),
                 body: body.to_owned(),
             });
-            out.push(NewDelivery {
-                incident: Some(incident.id.to_string()),
-                channel: channel_id.to_string(),
-                destination: format!("channel:{channel_id}/message:{seq}"),
-                person: None,
-                message: serde_json::to_string(&message).unwrap_or_default(),
-                next_at: now,
-            });
+            out.push((
+                channel_id.clone(),
+                serde_json::to_string(&message).unwrap_or_default(),
+            ));
         }
         out
     }
@@ -230,7 +244,12 @@ impl Engine {
         let events = self.timeline(id).await?;
         self.record(id, &principal.actor(), |_, incident, _| {
             let version = incident.postmortem.as_ref().map_or(0, |pm| pm.version);
-            let markdown = saved_version(&events, version).unwrap_or_default();
+            // A version saved after the timeline was read: read it again.
+            let markdown = match saved_version(&events, version) {
+                Some(markdown) => markdown,
+                None if version == 0 => "",
+                None => return Err(EngineError::Busy(incident.id.clone())),
+            };
             let kind = state::publish_postmortem(incident, public, markdown)
                 .map_err(EngineError::Rejected)?;
             Ok(Some((vec![kind], Effects::default())))

@@ -50,6 +50,14 @@ impl ActionItem {
     pub fn overdue(&self, now: Millis) -> bool {
         self.status.is_open() && now > self.due_at
     }
+
+    /// The `due_at` of an item due on `day` in `zone`: the last millisecond of that day, so it
+    /// is overdue from the next midnight on. `None` past the calendar's end.
+    #[must_use]
+    pub fn end_of_day(zone: &jiff::tz::TimeZone, day: jiff::civil::Date) -> Option<Millis> {
+        let next = day.tomorrow().ok()?.to_zoned(zone.clone()).ok()?;
+        Some(next.timestamp().as_millisecond() - 1)
+    }
 }
 
 /// Where the post-mortem stands.

@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use muster_core::incident::comms::{self, Cadence, Deadline, DeadlineSource};
-use muster_core::incident::{ActionStatus, Horizon, Incident, IncidentId, Millis};
+use muster_core::incident::{ActionItem, ActionStatus, Horizon, Incident, IncidentId, Millis};
 use muster_core::plan::render::harmless_url;
 use muster_core::plan::values::{Target, TargetKind};
 use muster_core::plan::{Channel, ChannelId, Plan, TemplateId};
@@ -21,7 +21,7 @@ use muster_engine::{Engine, EngineError, IncidentView};
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::ui::{
-    ActionForm, Chrome, Session, Times, day_of, duration, midnight, person_name, refused, render,
+    ActionForm, Chrome, Session, Times, day_of, duration, person_name, refused, render,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -571,8 +571,8 @@ pub(crate) fn end_of_day(times: &Times, date: &str) -> Result<Millis, String> {
     let date: jiff::civil::Date = date
         .parse()
         .map_err(|_| format!("'{date}' is not a date; write YYYY-MM-DD. Nothing was changed."))?;
-    let next = date.tomorrow().unwrap_or(date);
-    Ok(midnight(times.zone(), next) - 1)
+    ActionItem::end_of_day(times.zone(), date)
+        .ok_or_else(|| format!("{date} is past the calendar's end. Nothing was changed."))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use clap::Args;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use muster_core::incident::{EventKind, IncidentId};
+use muster_core::incident::{ActionItem, EventKind, IncidentId};
 use muster_core::plan::oncall;
 use serde_json::{Map, Value, json};
 
@@ -186,11 +186,9 @@ async fn due_millis(client: &Client, due: Option<Due>) -> Result<Option<i64>, Ca
         Some(Due::At(at)) => Ok(Some(at.as_millisecond())),
         Some(Due::Day(day)) => {
             let zone = plan_zone(client).await?;
-            let next = day
-                .tomorrow()
-                .and_then(|next| next.to_zoned(zone))
-                .map_err(|error| CallError::Refused(format!("no such due date {day}: {error}")))?;
-            Ok(Some(next.timestamp().as_millisecond() - 1))
+            ActionItem::end_of_day(&zone, day)
+                .map(Some)
+                .ok_or_else(|| CallError::Refused(format!("no such due date {day}")))
         }
     }
 }
