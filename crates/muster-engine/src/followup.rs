@@ -40,23 +40,31 @@ fn saved_version(events: &[Event], version: u32) -> Option<&str> {
     })
 }
 
-/// When the update after the one being written is due: one cadence of the audience from now
-/// (or of the shortest cadence, for a message to no audience in particular).
-fn next_update(
-    plan: &Plan,
+/// When the update after the one being written is due: one cadence of the audience from now;
+/// none for an audience without a cadence.
+fn next_update(plan: &Plan, incident: &Incident, audience: &str, now: Millis) -> Option<Millis> {
+    comms::cadences(plan, incident)
+        .iter()
+        .find(|cadence| cadence.audience == audience)
+        .map(|cadence| now + cadence.every)
+}
+
+/// The audience a message is for: the one named, else the audience of the communications table
+/// that uses the template for this incident.
+fn audience_of<'a>(
+    plan: &'a Plan,
     incident: &Incident,
-    audience: Option<&str>,
-    now: Millis,
-) -> Option<Millis> {
-    let cadences = comms::cadences(plan, incident);
-    let every = match audience {
-        Some(audience) => cadences
+    audience: Option<&'a str>,
+    template: &TemplateId,
+) -> Option<&'a str> {
+    audience.or_else(|| {
+        plan.communications
             .iter()
-            .find(|cadence| cadence.audience == audience)
-            .map(|cadence| cadence.every),
-        None => cadences.iter().map(|cadence| cadence.every).min(),
-    };
-    every.map(|every| now + every)
+            .find(|c| {
+                c.template.as_ref() == Some(template) && comms::applies(c.when.as_ref(), incident)
+            })
+            .map(|c| c.audience.as_str())
+    })
 }
 
 impl Engine {
@@ -325,13 +333,14 @@ fn render(
             ),
         ));
     };
+    let audience = audience_of(plan, incident, audience, template);
     let input = MessageInput {
         plan,
         incident,
         events,
         now,
         audience,
-        next_update: next_update(plan, incident, audience, now),
+        next_update: audience.and_then(|audience| next_update(plan, incident, audience, now)),
     };
     let context = message::context(&input);
     message::render(found, &context).map_err(|error| rejected("template-error", error.to_string()))

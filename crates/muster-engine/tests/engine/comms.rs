@@ -149,6 +149,19 @@ async fn p0_life(url: &str) {
 
     // 35 minutes: the update goes out, written from the plan's template; the clock restarts.
     clock.set(T0 + 35 * MINUTE);
+    // A preview names no audience: the template's own (the table's entry that uses it) sets
+    // when the next update is promised.
+    let preview = engine
+        .preview_message(&id, None, &"internal-update".into())
+        .await
+        .unwrap();
+    assert!(
+        preview
+            .body
+            .ends_with("Next update by 2026-11-21 10:05 UTC."),
+        "{}",
+        preview.body
+    );
     run(
         &engine,
         &id,
